@@ -1,0 +1,99 @@
+/**
+ * The one module that owns `pg`. A small pool per Lambda container (RDS Proxy multiplexes
+ * the fleet), timeouts on connect and query, and an `error` listener so a connection the
+ * server drops while idle never crashes the process. No session state is ever set, so a
+ * pooler behind us is never pinned; named statements are opt-in (`DB_NAMED_STATEMENTS`).
+ */
+import pg from 'pg';
+import { DependencyUnavailableError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+
+export interface DatabaseOptions {
+  url: string;
+  poolMax: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  queryTimeoutMs: number;
+  namedStatements: boolean;
+  log: Logger;
+  metrics: Pick<Metrics, 'databaseError'>;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** `operation` names the query in metrics and logs, and names the statement when enabled. */
+  query<R extends Row = Row>(operation: string, text: string, values?: readonly unknown[]): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  /** One client from BEGIN to COMMIT/ROLLBACK, released in `finally`. */
+  transaction<T>(operation: string, work: (tx: Queryable) => Promise<T>): Promise<T>;
+  end(): Promise<void>;
+}
+
+/** SQLSTATE class 23: the statement broke a constraint. The store turns these into 4xx. */
+export const isConstraintViolation = (error: unknown): error is pg.DatabaseError =>
+  error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('23');
+
+export function createDatabase(options: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    query_timeout: options.queryTimeoutMs,
+    application_name: 'iam-service',
+    allowExitOnIdle: true,
+  });
+  pool.on('error', (error) => options.log.warn('idle database connection dropped', {}, error));
+
+  const fail = async (operation: string, error: unknown): Promise<never> => {
+    if (isConstraintViolation(error)) throw error;
+    await options.metrics.databaseError(operation).catch(() => undefined);
+    options.log.error('database operation failed', { operation }, error);
+    throw new DependencyUnavailableError('database', error);
+  };
+
+  const run = async <R extends Row>(
+    client: pg.Pool | pg.PoolClient,
+    operation: string,
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<R[]> => {
+    try {
+      const config = options.namedStatements ? { name: operation, text, values: [...values] } : { text, values: [...values] };
+      const result = await client.query<R>(config);
+      return result.rows;
+    } catch (error) {
+      return fail(operation, error);
+    }
+  };
+
+  return {
+    query: (operation, text, values) => run(pool, operation, text, values),
+    async transaction(operation, work) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        return fail(operation, error);
+      }
+      let broken: unknown;
+      try {
+        await run(client, `${operation}.begin`, 'BEGIN');
+        const result = await work({ query: (op, text, values) => run(client, op, text, values) });
+        await run(client, `${operation}.commit`, 'COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+        throw error;
+      } finally {
+        // A client whose rollback failed is in an unknown state: destroy it, never reuse it.
+        client.release(broken instanceof Error ? broken : undefined);
+      }
+    },
+    end: () => pool.end(),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Configuration, read once. This is the only module that reads `process.env`: it parses
+ * the environment with a schema, reports every bad variable at once by name, and returns a
+ * frozen, typed object. Secrets are named here, never held (see issue #5 for Secrets Manager).
+ */
+import * as z from 'zod/mini';
+import { ConfigError } from './errors.js';
+
+const postgresUrl = z.string().check(
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// URL with a host, e.g. postgres://user:password@host:5432/db'),
+);
+
+const integer = (min: number, max: number, fallback: number) =>
+  z._default(
+    z.pipe(
+      z.string().check(z.regex(/^\d+$/, 'must be a whole number')),
+      z.pipe(z.transform((value: string) => Number(value)), z.number().check(z.gte(min), z.lte(max))),
+    ),
+    fallback,
+  );
+
+const flag = (fallback: boolean) =>
+  z._default(
+    z.pipe(z.enum(['true', 'false']), z.transform((value) => value === 'true')),
+    fallback,
+  );
+
+/** Comma-separated API keys. Each must be long enough not to be guessable. */
+const apiKeys = z._default(
+  z.pipe(
+    z.string(),
+    z.pipe(
+      z.transform((value: string) => value.split(',').map((key) => key.trim()).filter(Boolean)),
+      z.array(z.string().check(z.minLength(32, 'each key must be at least 32 characters'))),
+    ),
+  ),
+  [],
+);
+
+const envSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  DATABASE_READ_URL: z.optional(postgresUrl),
+  DB_POOL_MAX: integer(1, 50, 2),
+  DB_CONNECT_TIMEOUT_MS: integer(100, 60_000, 3_000),
+  DB_IDLE_TIMEOUT_MS: integer(0, 600_000, 30_000),
+  DB_QUERY_TIMEOUT_MS: integer(100, 60_000, 5_000),
+  DB_NAMED_STATEMENTS: flag(false),
+  ENRICH_API_KEYS: apiKeys,
+  BOOTSTRAP_ADMIN_SUBJECT: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
+  METRICS_NAMESPACE: z._default(z.string().check(z.minLength(1)), 'Citadel/IamService'),
+});
+
+export interface Config {
+  readonly database: {
+    readonly url: string;
+    /** enrich-token may read from a replica; replica lag then bounds revocation delay. */
+    readonly readUrl: string;
+    readonly poolMax: number;
+    readonly connectTimeoutMs: number;
+    readonly idleTimeoutMs: number;
+    readonly queryTimeoutMs: number;
+    /** Named prepared statements pin RDS Proxy connections: off unless Postgres is direct. */
+    readonly namedStatements: boolean;
+  };
+  readonly enrichApiKeys: readonly string[];
+  readonly bootstrapAdminSubject: string | undefined;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly metricsNamespace: string;
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // An empty variable means "not set": deploy tools often render unset values as ''.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = z.safeParse(envSchema, present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.') || '(environment)',
+        message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    database: {
+      url: e.DATABASE_URL,
+      readUrl: e.DATABASE_READ_URL ?? e.DATABASE_URL,
+      poolMax: e.DB_POOL_MAX,
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: e.DB_IDLE_TIMEOUT_MS,
+      queryTimeoutMs: e.DB_QUERY_TIMEOUT_MS,
+      namedStatements: e.DB_NAMED_STATEMENTS,
+    },
+    enrichApiKeys: e.ENRICH_API_KEYS,
+    bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
+    logLevel: e.LOG_LEVEL,
+    metricsNamespace: e.METRICS_NAMESPACE,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The process's environment. Other modules receive a Config, never process.env. */
+export const processEnv = (): Readonly<Record<string, string | undefined>> => process.env;

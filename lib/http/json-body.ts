@@ -1,0 +1,38 @@
+/**
+ * Reads a JSON body: a size limit checked before parsing, a JSON media type, and a schema
+ * that rejects unknown fields. Each failure is a 4xx that says what is wrong.
+ */
+import * as z from 'zod/mini';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import type { HttpEvent } from './types.js';
+
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;.*)?$/i;
+
+export function readJsonBody(event: HttpEvent, maxBytes: number): unknown {
+  const raw = event.body ?? '';
+  const buffer = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (buffer.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  const contentType = event.headers?.['content-type'];
+  if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, not "${contentType.slice(0, 100)}".`);
+  }
+  if (buffer.byteLength === 0) throw new BadRequestError('The request body is empty; a JSON object is required.');
+  try {
+    return JSON.parse(buffer.toString('utf8'));
+  } catch (error) {
+    throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
+  const result = z.safeParse(schema, value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+  throw new BadRequestError(
+    `The ${what} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`.slice(0, 1000),
+    issues,
+  );
+}

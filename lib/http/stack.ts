@@ -1,0 +1,101 @@
+/**
+ * The one middleware stack every HTTP function uses (middy). In order:
+ *   observe      request id, child logger, timing; on the way out: problem mapping,
+ *                response headers, the EMF metrics line. Attached first, so it has the last word.
+ *   authenticate the function's caller check, before the body is even read
+ *   jsonBody     size limit, JSON parsing and schema validation into `context.body`
+ * A function supplies only its schema, its caller check and a handler that returns a result.
+ */
+import { randomUUID } from 'node:crypto';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type * as z from 'zod/mini';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { problemResponse, toAppError } from './problem.js';
+import { readJsonBody, validate } from './json-body.js';
+import type { HttpContext, HttpEvent, HttpResponse, HttpResult } from './types.js';
+
+export interface HttpRuntime {
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface HttpFunctionSpec<S extends z.ZodMiniType | undefined> {
+  /** The route as the runbook's `handler` dimension names it, e.g. `/system/enrich-token`. */
+  name: string;
+  body?: S;
+  maxBodyBytes?: number;
+  authenticate?: (event: HttpEvent) => void | Promise<void>;
+}
+
+type Body<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
+export type HttpHandler<B> = (event: HttpEvent, context: HttpContext<B>) => Promise<HttpResult>;
+
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function httpFunction<S extends z.ZodMiniType | undefined = undefined>(
+  runtime: HttpRuntime,
+  spec: HttpFunctionSpec<S>,
+  handler: HttpHandler<Body<S>>,
+) {
+  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext<Body<S>>>(async (event: HttpEvent, context: HttpContext<Body<S>>) =>
+    serialize(await handler(event, context)),
+  ).use(observe(runtime, spec.name));
+  if (spec.authenticate) {
+    const authenticate = spec.authenticate;
+    stack.use({ before: async (request) => authenticate(request.event) });
+  }
+  if (spec.body) {
+    const schema = spec.body;
+    const limit = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    stack.use({
+      before: (request) => {
+        request.context.body = validate(schema, readJsonBody(request.event, limit)) as Body<S>;
+      },
+    });
+  }
+  return stack;
+}
+
+function observe<B>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B>> {
+  const started = new WeakMap<object, bigint>();
+  const finish = async (request: { context: HttpContext<B>; response: HttpResponse | null; error: Error | null }) => {
+    const { context } = request;
+    if (request.error) {
+      const error = toAppError(request.error);
+      if (!error.expose) context.log.error('request failed', { status: error.status, code: error.code }, request.error);
+      request.response = problemResponse(error, context.requestId);
+      request.error = null;
+    }
+    const response = request.response as HttpResponse;
+    response.headers['x-request-id'] = context.requestId;
+    // Claims and admin data are per caller: no cache may keep them.
+    response.headers['cache-control'] ??= 'no-store';
+    const durationSeconds = Number(process.hrtime.bigint() - (started.get(context) ?? 0n)) / 1e9;
+    await runtime.metrics
+      .http({ handler: name, status: response.statusCode, durationSeconds, requestId: context.requestId })
+      .catch((error) => context.log.warn('metrics flush failed', {}, error));
+  };
+  return {
+    before: (request) => {
+      const { event, context } = request;
+      started.set(context, process.hrtime.bigint());
+      const inbound = event.headers?.['x-request-id'];
+      context.requestId =
+        inbound && REQUEST_ID.test(inbound)
+          ? inbound
+          : event.requestContext?.requestId || context.awsRequestId || randomUUID();
+      context.log = runtime.log.child({ request_id: context.requestId, handler: name });
+    },
+    after: finish,
+    onError: finish,
+  };
+}
+
+function serialize(result: HttpResult): HttpResponse {
+  const headers: Record<string, string> = { ...result.headers };
+  if (result.body === undefined) return { statusCode: result.status, headers, body: '' };
+  headers['content-type'] ??= 'application/json';
+  return { statusCode: result.status, headers, body: JSON.stringify(result.body) };
+}

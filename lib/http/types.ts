@@ -1,0 +1,25 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Logger } from '../observability/logger.js';
+
+/** Function URLs and HTTP API routes both deliver payload format 2.0. */
+export type HttpEvent = APIGatewayProxyEventV2;
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a function's handler returns; the stack serializes it. */
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The Lambda context as the stack's middlewares leave it for the handler. */
+export interface HttpContext<B = unknown> extends Context {
+  requestId: string;
+  log: Logger;
+  body: B;
+}

@@ -1,0 +1,49 @@
+/**
+ * The composition root: builds the real collaborators once per cold start (module scope
+ * of each function). A bad configuration fails the cold start with one log line naming
+ * every bad variable — the runbook's crash-loop section depends on that line.
+ */
+import { createDatabase, type Database } from './adapters/postgres/database.js';
+import { postgresClaimsReader } from './adapters/postgres/claims-reader.js';
+import { type Config, loadConfig, processEnv } from './config.js';
+import { ConfigError } from './errors.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { ClaimsReader } from './policy/policy-store.js';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** The primary, for writes and read-your-writes. */
+  db: Database;
+  /** enrich-token's lookups; the primary unless DATABASE_READ_URL names a replica. */
+  claims: ClaimsReader;
+}
+
+let current: Runtime | undefined;
+
+export function runtime(env: Readonly<Record<string, string | undefined>> = processEnv()): Runtime {
+  current ??= build(env);
+  return current;
+}
+
+export function build(env: Readonly<Record<string, string | undefined>>): Runtime {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      createLogger('error').error('invalid configuration; refusing to start', {
+        invalid: error.issues.map((issue) => `${issue.path}: ${issue.message}`),
+      });
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel, { service: 'iam-service' });
+  const metrics = createMetrics(config.metricsNamespace);
+  const connect = (url: string) => createDatabase({ ...config.database, url, log, metrics });
+  const db = connect(config.database.url);
+  const readDb = config.database.readUrl === config.database.url ? db : connect(config.database.readUrl);
+  return { config, log, metrics, db, claims: postgresClaimsReader(readDb) };
+}
