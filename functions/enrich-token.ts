@@ -2,7 +2,7 @@
  * POST /system/enrich-token — the gateway's call on every login: subject → claims.
  * Reached through a Function URL (AWS_IAM) or with an X-API-Key.
  */
-import * as z from 'zod/mini';
+import * as z from '../lib/schema.js';
 import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';
 import { httpFunction } from '../lib/http/stack.js';
 import { enrichToken } from '../lib/policy/enrich-token.js';

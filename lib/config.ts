@@ -3,7 +3,7 @@
  * the environment with a schema, reports every bad variable at once by name, and returns a
  * frozen, typed object. Secrets are named here, never held (see issue #5 for Secrets Manager).
  */
-import * as z from 'zod/mini';
+import * as z from './schema.js';
 import { ConfigError } from './errors.js';
 
 const postgresUrl = z.string().check(

@@ -2,7 +2,7 @@
  * Reads a JSON body: a size limit checked before parsing, a JSON media type, and a schema
  * that rejects unknown fields. Each failure is a 4xx that says what is wrong.
  */
-import * as z from 'zod/mini';
+import * as z from '../schema.js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import type { HttpEvent } from './types.js';
 

@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
-import type * as z from 'zod/mini';
+import type { Context } from 'aws-lambda';
+import type * as z from '../schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { problemResponse, toAppError } from './problem.js';
@@ -34,11 +35,14 @@ export type HttpHandler<B> = (event: HttpEvent, context: HttpContext<B>) => Prom
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** What Lambda (or the local front) calls: a payload-2.0 event in, a response out. */
+export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+
 export function httpFunction<S extends z.ZodMiniType | undefined = undefined>(
   runtime: HttpRuntime,
   spec: HttpFunctionSpec<S>,
   handler: HttpHandler<Body<S>>,
-) {
+): LambdaHttpHandler {
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext<Body<S>>>(async (event: HttpEvent, context: HttpContext<Body<S>>) =>
     serialize(await handler(event, context)),
   ).use(observe(runtime, spec.name));
@@ -55,7 +59,8 @@ export function httpFunction<S extends z.ZodMiniType | undefined = undefined>(
       },
     });
   }
-  return stack;
+  // The middlewares add `requestId`, `log` and `body` to the plain Lambda context.
+  return stack as unknown as LambdaHttpHandler;
 }
 
 function observe<B>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B>> {

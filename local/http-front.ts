@@ -1,0 +1,159 @@
+/**
+ * A thin local HTTP front: turns a Node request into the payload-2.0 event that a Function
+ * URL or an HTTP API route delivers, and invokes the unchanged Lambda handler in-process.
+ * Only for `npm start`, the tests and the benchmark; AWS does this part in production.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { LambdaHttpHandler } from '../lib/http/stack.js';
+
+export interface Route {
+  method: string;
+  /** e.g. `/tenants/{tenant}/roles/{role}` */
+  path: string;
+  handler: LambdaHttpHandler;
+}
+
+/** AWS caps synchronous Lambda payloads at 6 MB; a front that buffered more would differ. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+export function createHttpFront(routes: readonly Route[]): Server {
+  const compiled = routes.map((route) => ({ ...route, pattern: compile(route.path) }));
+  return createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = compiled
+      .filter((route) => route.method === req.method)
+      .map((route) => {
+        const found = route.pattern.exec(url.pathname);
+        return { route, params: found ? { ...found.groups } : undefined };
+      })
+      .find((candidate) => candidate.params !== undefined);
+    const body = await readBody(req);
+    if (!match || body === undefined) {
+      const status = body === undefined ? 413 : 404;
+      res.writeHead(status, { 'content-type': 'application/problem+json' });
+      res.end(JSON.stringify({ type: 'about:blank', title: status === 413 ? 'Payload Too Large' : 'Not Found', status }));
+      return;
+    }
+    const event = toEvent(req, url, match.route.path, match.params ?? {}, body);
+    const result = await match.route.handler(event, lambdaContext(match.route.path));
+    res.writeHead(result.statusCode, result.headers);
+    res.end(result.body);
+  });
+}
+
+function compile(path: string): RegExp {
+  const source = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
+  return new RegExp(`^${source}$`);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  routePath: string,
+  params: Record<string, string>,
+  body: Buffer,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return buildHttpEvent({
+    method: req.method ?? 'GET',
+    url,
+    routePath,
+    params,
+    headers,
+    body: body.length ? body.toString('utf8') : undefined,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+  });
+}
+
+export interface HttpEventInput {
+  method: string;
+  url: URL;
+  routePath?: string;
+  params?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string | undefined;
+  sourceIp?: string;
+  /** The identity a Function URL with AWS_IAM auth puts in the event after checking SigV4. */
+  iam?: { accountId: string; userArn: string };
+}
+
+/** A payload-2.0 event as a Function URL or HTTP API route delivers it (header names lower-case). */
+export function buildHttpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
+  const { method, url } = input;
+  const routePath = input.routePath ?? url.pathname;
+  const params = input.params ?? {};
+  const headers = Object.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const now = new Date();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: `${method} ${routePath}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    pathParameters: Object.keys(params).length
+      ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, decodeURIComponent(v)]))
+      : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${method} ${routePath}`,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    body: input.body,
+    isBase64Encoded: false,
+  };
+  if (input.iam) {
+    Object.assign(event.requestContext, {
+      authorizer: { iam: { ...input.iam, accessKey: 'AKIA-LOCAL', callerId: 'local', userId: 'local' } },
+    });
+  }
+  return event;
+}
+
+/** A Lambda context like the runtime passes. */
+export function lambdaContext(name: string): Context {
+  const awsRequestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `iam-service-local${name.replace(/\W+/g, '-')}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:iam-service-local',
+    memoryLimitInMB: '512',
+    awsRequestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 6000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

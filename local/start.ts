@@ -1,0 +1,59 @@
+/**
+ * `npm start`: the whole service locally on embedded defaults. Ctrl-C stops what it started;
+ * a second start reuses .local (data, API key).
+ *
+ * Environment: PORT (3000), DATABASE_URL (else embedded PostgreSQL), ENRICH_API_KEYS
+ * (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin).
+ */
+import { fileURLToPath } from 'node:url';
+
+// aws-embedded-metrics detects its environment at import time; outside Lambda it would
+// probe EC2/ECS metadata addresses. Set it before anything imports the library.
+process.env.AWS_EMF_ENVIRONMENT ??= 'Local';
+
+const { startStack } = await import('./stack.js');
+const stateDir = fileURLToPath(new URL('../.local', import.meta.url));
+
+try {
+  const stack = await startStack(
+    {
+      stateDir,
+      port: Number(process.env.PORT ?? 3000),
+      databaseUrl: process.env.DATABASE_URL || undefined,
+      apiKeys: process.env.ENRICH_API_KEYS || undefined,
+      bootstrapAdminSubject: process.env.BOOTSTRAP_ADMIN_SUBJECT || 'iam-dev-admin',
+    },
+    process.env,
+  );
+  const { info } = stack;
+  process.stdout.write(
+    [
+      '',
+      'iam-service is running (Ctrl-C stops it)',
+      `  api_url     ${info.api_url}`,
+      `  enrich_url  ${info.enrich_url}`,
+      `  api_key     ${info.api_key}`,
+      `  database    ${info.database}`,
+      `  demo        subject=${info.demo.subject} tenant=${info.demo.tenant}`,
+      `  written to  .local/stack.json`,
+      '',
+      'Try it:',
+      `  ${info.curl}`,
+      '',
+    ].join('\n') + '\n',
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('stopping…\n');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`npm start failed: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,211 @@
+/**
+ * `serverless package` runs offline (no AWS credentials, no network) and produces what we deploy:
+ * the CloudFormation template and one esbuild-bundled ESM zip per function. Runs the real CLI once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const stage = 'pkgtest';
+const enrichHandler = 'functions/enrich-token.handler';
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+}
+interface ZipEntry {
+  name: string;
+  content: () => Buffer;
+}
+
+/** The environment of a machine with no AWS credentials and nothing to phone home to. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && key !== 'NODE_OPTIONS'),
+  );
+  return {
+    ...env,
+    CI: 'true',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    SLS_INTERACTIVE_SETUP_DISABLE: '1',
+    AWS_SHARED_CREDENTIALS_FILE: path.join(tmpdir(), 'no-aws-credentials'),
+    AWS_CONFIG_FILE: path.join(tmpdir(), 'no-aws-config'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+/** Lists a zip through its central directory (stored and deflated entries; no zip64). */
+function readZip(zip: Buffer): ZipEntry[] {
+  let end = zip.length - 22;
+  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end -= 1;
+  if (end < 0) throw new Error('not a zip file: no end-of-central-directory record');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i += 1) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory entry at ${at}`);
+    const method = zip.readUInt16LE(at + 10);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    entries.push({
+      name,
+      content: () => {
+        const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+        const data = zip.subarray(start, start + compressedSize);
+        if (method === 0) return Buffer.from(data);
+        if (method === 8) return inflateRawSync(data);
+        throw new Error(`${name}: unsupported compression method ${method}`);
+      },
+    });
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return entries;
+}
+
+describe('serverless package', () => {
+  let packageDir: string;
+  let template: Template;
+
+  const enrichFunction = (): [string, Resource] => {
+    const found = Object.entries(template.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === enrichHandler,
+    );
+    if (!found) throw new Error(`no AWS::Lambda::Function with handler ${enrichHandler}`);
+    return found;
+  };
+
+  const enrichZip = async (): Promise<ZipEntry[]> => {
+    const [, fn] = enrichFunction();
+    const key = (fn.Properties['Code'] as { S3Key: string }).S3Key;
+    return readZip(await readFile(path.join(packageDir, path.basename(key))));
+  };
+
+  beforeAll(async () => {
+    packageDir = await mkdtemp(path.join(tmpdir(), 'iam-service-package-'));
+    await run(
+      process.execPath,
+      [path.join(repoRoot, 'node_modules/.bin/serverless'), 'package', '--stage', stage, '--package', packageDir],
+      { cwd: repoRoot, env: offlineEnv(), timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    template = JSON.parse(
+      await readFile(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (packageDir) await rm(packageDir, { recursive: true, force: true });
+  });
+
+  it('declares the enrich-token Lambda on nodejs22.x with its handler', () => {
+    const [, fn] = enrichFunction();
+    expect(fn.Properties).toMatchObject({
+      Handler: enrichHandler,
+      Runtime: 'nodejs22.x',
+      FunctionName: `iam-service-${stage}-enrichToken`,
+      Architectures: ['arm64'],
+      MemorySize: 512,
+      Timeout: 6,
+    });
+  });
+
+  it('runs enrich-token with Lambda-mode metrics, source maps and the database settings', () => {
+    const [, fn] = enrichFunction();
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      AWS_EMF_ENVIRONMENT: 'Lambda',
+      METRICS_NAMESPACE: 'Citadel/IamService',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(Object.keys(variables)).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'DATABASE_READ_URL', 'ENRICH_API_KEYS']),
+    );
+  });
+
+  it('declares the enrich-token Function URL with AWS_IAM', () => {
+    const [logicalId] = enrichFunction();
+    const urls = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Url');
+    expect(urls).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          AuthType: 'AWS_IAM',
+          TargetFunctionArn: { 'Fn::GetAtt': [logicalId, 'Arn'] },
+        }),
+      }),
+    ]);
+  });
+
+  it('grants no public invoke permission on the Function URL', () => {
+    const publicPermissions = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties['Principal'] === '*',
+    );
+    expect(publicPermissions).toEqual([]);
+  });
+
+  it('keeps the log group for 30 days', () => {
+    const logGroups = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThan(0);
+    for (const group of logGroups) expect(group.Properties['RetentionInDays']).toBe(30);
+  });
+
+  it('packages enrich-token as a zip holding the bundled .mjs handler and its source map', async () => {
+    const names = (await enrichZip()).map((entry) => entry.name).sort();
+    expect(names).toEqual(['functions/enrich-token.mjs', 'functions/enrich-token.mjs.map']);
+  });
+
+  it('bundles an ES module that defines require for its CommonJS dependencies', async () => {
+    const bundle = (await enrichZip()).find((entry) => entry.name === 'functions/enrich-token.mjs');
+    const source = bundle!.content().toString('utf8');
+    // Slices only: a failed match against the whole minified bundle would print all of it.
+    expect(source.slice(0, 200)).toMatch(/^import\s*\{\s*createRequire\b.*\(import\.meta\.url\)/);
+    expect(source.slice(-200)).toMatch(/\/\/# sourceMappingURL=enrich-token\.mjs\.map\s*$/);
+    // Static imports/re-exports left in the bundle: only Node built-ins, everything else is inlined.
+    const staticImport = /\b(?:import|export)\s*(?:[\w$*{}\s,]*?\s*from\s*)?["']([^"']+)["']/g;
+    const specifiers = [...source.matchAll(staticImport)].map((match) => match[1]!);
+    expect(specifiers.filter((specifier) => !isBuiltin(specifier))).toEqual([]);
+  });
+
+  it('produces a bundle that Node imports and whose handler is a function', async () => {
+    const extracted = path.join(packageDir, 'enrich-token-unzipped');
+    for (const entry of await enrichZip()) {
+      const target = path.join(extracted, entry.name);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, entry.content());
+    }
+    // Importing builds the runtime (config, pg pool) but opens no connection.
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        // On failure print the message and stack only, not Node's echo of the minified line.
+        "import('./functions/enrich-token.mjs').then((m) => console.log(typeof m.handler), (e) => {" +
+          " console.error(String(e?.stack).split('\\n').slice(0, 4).join('\\n')); process.exit(1); });",
+      ],
+      {
+        cwd: extracted,
+        timeout: 30_000,
+        env: {
+          ...offlineEnv(),
+          AWS_EMF_ENVIRONMENT: 'Local',
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+        },
+      },
+    );
+    expect(stdout.trim()).toBe('function');
+  });
+});

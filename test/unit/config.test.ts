@@ -1,0 +1,63 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../lib/config.js';
+import { ConfigError } from '../../lib/errors.js';
+
+const valid = { DATABASE_URL: 'postgres://iam:secret@db.internal:5432/iam' };
+
+function issuesOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies Lambda-sized defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.database).toMatchObject({ url: valid.DATABASE_URL, readUrl: valid.DATABASE_URL, poolMax: 2, namedStatements: false });
+    expect(config.enrichApiKeys).toEqual([]);
+    expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('names DATABASE_URL when it is missing', () => {
+    expect(issuesOf({})).toEqual(['DATABASE_URL: is required']);
+  });
+
+  it('names DATABASE_URL and says what is wrong when it is malformed', () => {
+    const [issue] = issuesOf({ DATABASE_URL: 'mysql//nope' });
+    expect(issue).toMatch(/^DATABASE_URL: must be a postgres:\/\/ URL/);
+  });
+
+  it('reports every bad variable at once', () => {
+    const issues = issuesOf({ DATABASE_URL: 'nope', DB_POOL_MAX: 'many', LOG_LEVEL: 'loud', ENRICH_API_KEYS: 'short' });
+    expect(issues.map((i) => i.split(':')[0])).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'DB_POOL_MAX', 'LOG_LEVEL', 'ENRICH_API_KEYS.0']),
+    );
+    expect(issues).toHaveLength(4);
+  });
+
+  it('never echoes a secret value in its messages', () => {
+    const key = 'k'.repeat(20);
+    const issues = issuesOf({ ...valid, ENRICH_API_KEYS: key });
+    expect(issues.join(' ')).not.toContain(key);
+  });
+
+  it('reads a replica URL and comma-separated API keys', () => {
+    const config = loadConfig({
+      ...valid,
+      DATABASE_READ_URL: 'postgres://iam@replica:5432/iam',
+      ENRICH_API_KEYS: `${'a'.repeat(32)}, ${'b'.repeat(40)}`,
+      DB_NAMED_STATEMENTS: 'true',
+    });
+    expect(config.database.readUrl).toBe('postgres://iam@replica:5432/iam');
+    expect(config.enrichApiKeys).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
+    expect(config.database.namedStatements).toBe(true);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...valid, DB_POOL_MAX: '', DATABASE_READ_URL: '' }).database).toMatchObject({ poolMax: 2, readUrl: valid.DATABASE_URL });
+  });
+});
