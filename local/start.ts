@@ -2,8 +2,9 @@
  * `npm start`: the whole service locally on embedded defaults. Ctrl-C stops what it started;
  * a second start reuses .local (data, API key).
  *
- * Environment: PORT (3000), DATABASE_URL (else embedded PostgreSQL), ENRICH_API_KEYS
- * (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin).
+ * Environment: PORT (3000), DATABASE_URL (else embedded PostgreSQL on EMBEDDED_PG_PORT,
+ * 54329), ENRICH_API_KEYS (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin),
+ * IAM_LOCAL_DIR (.local).
  */
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 process.env.AWS_EMF_ENVIRONMENT ??= 'Local';
 
 const { startStack } = await import('./stack.js');
-const stateDir = fileURLToPath(new URL('../.local', import.meta.url));
+const stateDir = process.env.IAM_LOCAL_DIR || fileURLToPath(new URL('../.local', import.meta.url));
 
 try {
   const stack = await startStack(
@@ -22,6 +23,7 @@ try {
       databaseUrl: process.env.DATABASE_URL || undefined,
       apiKeys: process.env.ENRICH_API_KEYS || undefined,
       bootstrapAdminSubject: process.env.BOOTSTRAP_ADMIN_SUBJECT || 'iam-dev-admin',
+      embeddedPostgresPort: Number(process.env.EMBEDDED_PG_PORT || 54329),
     },
     process.env,
   );
@@ -35,7 +37,7 @@ try {
       `  api_key     ${info.api_key}`,
       `  database    ${info.database}`,
       `  demo        subject=${info.demo.subject} tenant=${info.demo.tenant}`,
-      `  written to  .local/stack.json`,
+      `  written to  ${stateDir}/stack.json`,
       '',
       'Try it:',
       `  ${info.curl}`,

