@@ -17,6 +17,18 @@ const postgresUrl = z.string().check(
   }, 'must be a postgres:// URL with a host, e.g. postgres://user:password@host:5432/db'),
 );
 
+const issuerUrl = z.string().check(
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+    } catch {
+      return false;
+    }
+  }, 'must be the IdP issuer URL, https:// (http:// only on loopback)'),
+);
+
 const integer = (min: number, max: number, fallback: number) =>
   z._default(
     z.pipe(
@@ -53,6 +65,19 @@ const envSchema = z.object({
   DB_QUERY_TIMEOUT_MS: integer(100, 60_000, 5_000),
   DB_NAMED_STATEMENTS: flag(false),
   ENRICH_API_KEYS: apiKeys,
+  RAUTH_URL: z.optional(issuerUrl),
+  ADMIN_TOKEN_AUDIENCE: z._default(z.string().check(z.minLength(1)), 'urn:citadel:iam'),
+  ADMIN_TOKEN_ALGORITHMS: z._default(
+    z.pipe(
+      z.string(),
+      z.pipe(
+        z.transform((value: string) => value.split(',').map((alg) => alg.trim()).filter(Boolean)),
+        z.array(z.enum(['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'])),
+      ),
+    ),
+    ['ES256', 'RS256', 'PS256', 'EdDSA'],
+  ),
+  IDP_TIMEOUT_MS: integer(100, 30_000, 3_000),
   BOOTSTRAP_ADMIN_SUBJECT: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
   METRICS_NAMESPACE: z._default(z.string().check(z.minLength(1)), 'Citadel/IamService'),
@@ -71,6 +96,15 @@ export interface Config {
     readonly namedStatements: boolean;
   };
   readonly enrichApiKeys: readonly string[];
+  /** The upstream IdP (R-Auth). Only the admin API needs it; see requireIdp(). */
+  readonly idp: {
+    readonly issuer: string | undefined;
+    /** `aud` an admin access token must carry. */
+    readonly audience: string;
+    /** Signature algorithms accepted on admin tokens (never `none`). */
+    readonly algorithms: readonly string[];
+    readonly timeoutMs: number;
+  };
   readonly bootstrapAdminSubject: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly metricsNamespace: string;
@@ -100,10 +134,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       namedStatements: e.DB_NAMED_STATEMENTS,
     },
     enrichApiKeys: e.ENRICH_API_KEYS,
+    idp: {
+      issuer: e.RAUTH_URL,
+      audience: e.ADMIN_TOKEN_AUDIENCE,
+      algorithms: e.ADMIN_TOKEN_ALGORITHMS,
+      timeoutMs: e.IDP_TIMEOUT_MS,
+    },
     bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,
   });
+}
+
+/** The IdP issuer, for functions that cannot run without one (the admin API). */
+export function requireIdpIssuer(config: Config): string {
+  if (!config.idp.issuer) throw new ConfigError([{ path: 'RAUTH_URL', message: 'is required by the admin API' }]);
+  return config.idp.issuer;
 }
 
 function deepFreeze<T>(value: T): T {

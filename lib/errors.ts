@@ -104,3 +104,17 @@ export class ConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/** If-Match names a version that is no longer current: someone else changed the resource. */
+export class PreconditionFailedError extends AppError {
+  constructor(detail = 'The resource has changed since it was read (If-Match does not match its ETag); read it again.') {
+    super(412, 'precondition-failed', 'Precondition Failed', detail);
+  }
+}
+
+/** A conditional request was required: PATCH must carry If-Match. */
+export class PreconditionRequiredError extends AppError {
+  constructor(detail = 'This request must carry an If-Match header with the ETag of the resource as last read.') {
+    super(428, 'precondition-required', 'Precondition Required', detail);
+  }
+}

@@ -1,15 +1,19 @@
 /**
- * The HTTP routes the local front serves, mirroring serverless.yml. Handlers are imported
- * lazily so the environment is in place before a function's cold start reads it.
+ * The HTTP routes the local front serves, mirroring serverless.yml: enrich-token plus every
+ * admin route of the route table. Handlers are imported lazily so the environment is in
+ * place before a function's cold start reads it.
  */
+import { ADMIN_ROUTES } from '../lib/admin/routes.js';
+import type { LambdaHttpHandler } from '../lib/http/stack.js';
 import type { Route } from './http-front.js';
 
-const table = [
-  { method: 'POST', path: '/system/enrich-token', load: () => import('../functions/enrich-token.js') },
-] as const;
+const load = async (file: string): Promise<LambdaHttpHandler> =>
+  ((await import(`../functions/${file}.js`)) as { handler: LambdaHttpHandler }).handler;
 
-export async function loadRoutes(): Promise<Route[]> {
-  return Promise.all(
-    table.map(async ({ method, path, load }) => ({ method, path, handler: (await load()).handler })),
-  );
+export async function loadRoutes(options: { admin: boolean }): Promise<Route[]> {
+  const table = [
+    { method: 'POST', path: '/system/enrich-token', file: 'enrich-token' },
+    ...(options.admin ? Object.values(ADMIN_ROUTES) : []),
+  ];
+  return Promise.all(table.map(async ({ method, path, file }) => ({ method, path, handler: await load(file) })));
 }

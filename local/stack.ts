@@ -2,12 +2,13 @@
  * The whole service on one machine: a database (given, or embedded), migrations, the demo
  * policy, and the functions behind the local HTTP front. Used by `npm start` and the tests.
  */
-import { randomBytes } from 'node:crypto';
+import { type JsonWebKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { migrate } from '../lib/adapters/postgres/migrate.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
+import { DEFAULT_AUDIENCE, startDevIdp } from './dev-idp.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createHttpFront } from './http-front.js';
 import { loadRoutes } from './routes.js';
@@ -23,6 +24,10 @@ export interface StackOptions {
   apiKeys?: string | undefined;
   bootstrapAdminSubject: string;
   embeddedPostgresPort?: number;
+  /** Use this IdP (issuer URL) instead of starting the dev IdP. */
+  rauthUrl?: string | undefined;
+  /** The dev IdP's port; fixed by default, since the issuer (and so every token) names it. */
+  devIdpPort?: number;
   log?: Logger;
 }
 
@@ -33,6 +38,17 @@ export interface StackInfo {
   database: 'embedded' | 'external';
   demo: { subject: string; tenant: string; multi_tenant_subject: string };
   curl: string;
+  idp: {
+    issuer: string;
+    audience: string;
+    /** Present when npm start runs the dev IdP. */
+    token_endpoint?: string;
+    admin?: { client_id: string; client_secret: string };
+    /** A platform-admin access token, valid for an hour; get a fresh one with token_curl. */
+    admin_token?: string;
+    token_curl?: string;
+    admin_curl?: string;
+  };
 }
 
 export interface RunningStack {
@@ -43,6 +59,9 @@ export interface RunningStack {
 interface SavedState {
   api_key?: string;
   embedded_password?: string;
+  idp_admin_secret?: string;
+  idp_signing_key?: JsonWebKey;
+  idp_initial_access_token?: string;
 }
 
 export async function startStack(options: StackOptions, env: Record<string, string | undefined>): Promise<RunningStack> {
@@ -52,7 +71,9 @@ export async function startStack(options: StackOptions, env: Record<string, stri
   const saved = readJson<SavedState>(statePath);
   const apiKey = options.apiKeys?.split(',')[0]?.trim() || saved.api_key || randomBytes(32).toString('base64url');
   const password = saved.embedded_password ?? randomBytes(18).toString('base64url');
-  writeFileSync(statePath, JSON.stringify({ api_key: apiKey, embedded_password: password }, null, 2), { mode: 0o600 });
+  const state: SavedState = { ...saved, api_key: apiKey, embedded_password: password };
+  const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
+  save();
 
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -69,11 +90,40 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       stops.push(embedded.stop);
       databaseUrl = embedded.url;
     }
+    let idpInfo: StackInfo['idp'];
+    if (options.rauthUrl) {
+      idpInfo = { issuer: options.rauthUrl, audience: env.ADMIN_TOKEN_AUDIENCE ?? DEFAULT_AUDIENCE };
+    } else {
+      const idp = await startDevIdp({
+        port: options.devIdpPort ?? 4100,
+        adminSubject: options.bootstrapAdminSubject,
+        adminSecret: saved.idp_admin_secret,
+        signingKey: saved.idp_signing_key,
+        initialAccessToken: saved.idp_initial_access_token,
+      });
+      stops.push(idp.stop);
+      Object.assign(state, {
+        idp_admin_secret: idp.admin.client_secret,
+        idp_signing_key: idp.signingKey,
+        idp_initial_access_token: idp.initialAccessToken,
+      });
+      save();
+      idpInfo = {
+        issuer: idp.issuer,
+        audience: idp.audience,
+        token_endpoint: idp.tokenEndpoint,
+        admin: idp.admin,
+        admin_token: await idp.clientCredentialsToken(idp.admin),
+        token_curl: `curl -s -u '${idp.admin.client_id}:${idp.admin.client_secret}' -d grant_type=client_credentials ${idp.tokenEndpoint}`,
+      };
+    }
     // The functions read their configuration from the environment, as on Lambda.
     Object.assign(env, {
       DATABASE_URL: databaseUrl,
       ENRICH_API_KEYS: options.apiKeys || apiKey,
       BOOTSTRAP_ADMIN_SUBJECT: options.bootstrapAdminSubject,
+      RAUTH_URL: idpInfo.issuer,
+      ADMIN_TOKEN_AUDIENCE: idpInfo.audience,
     });
     await migrate({ databaseUrl, bootstrapAdminSubject: options.bootstrapAdminSubject, log });
     const { runtime } = await import('../lib/runtime.js');
@@ -81,7 +131,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
     stops.unshift(() => app.db.end());
     await seedDemoPolicy(app.db);
 
-    const server = createHttpFront(await loadRoutes());
+    const server = createHttpFront(await loadRoutes({ admin: true }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, '127.0.0.1', resolve);
@@ -99,6 +149,9 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       curl:
         `curl -s -X POST ${enrichUrl} -H 'content-type: application/json' -H 'x-api-key: ${apiKey}' ` +
         `-d '{"subject":"${DEMO.subject}","tenant":"${DEMO.tenant}"}'`,
+      idp: idpInfo.admin_token
+        ? { ...idpInfo, admin_curl: `curl -s ${apiUrl}/tenants -H 'authorization: Bearer ${idpInfo.admin_token}'` }
+        : idpInfo,
     };
     writeFileSync(join(options.stateDir, 'stack.json'), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
     return { info, stop: () => runAll(stops) };

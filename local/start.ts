@@ -4,7 +4,7 @@
  *
  * Environment: PORT (3000), DATABASE_URL (else embedded PostgreSQL on EMBEDDED_PG_PORT,
  * 54329), ENRICH_API_KEYS (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin),
- * IAM_LOCAL_DIR (.local).
+ * IAM_LOCAL_DIR (.local), RAUTH_URL (else the dev IdP on DEV_IDP_PORT, 4100).
  */
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,8 @@ try {
       apiKeys: process.env.ENRICH_API_KEYS || undefined,
       bootstrapAdminSubject: process.env.BOOTSTRAP_ADMIN_SUBJECT || 'iam-dev-admin',
       embeddedPostgresPort: Number(process.env.EMBEDDED_PG_PORT || 54329),
+      rauthUrl: process.env.RAUTH_URL || undefined,
+      devIdpPort: Number(process.env.DEV_IDP_PORT || 4100),
     },
     process.env,
   );
@@ -38,9 +40,13 @@ try {
       `  database    ${info.database}`,
       `  demo        subject=${info.demo.subject} tenant=${info.demo.tenant}`,
       `  written to  ${stateDir}/stack.json`,
+      `  idp         ${info.idp.issuer}${info.idp.admin ? ` (dev IdP; admin client ${info.idp.admin.client_id})` : ''}`,
       '',
       'Try it:',
       `  ${info.curl}`,
+      ...(info.idp.token_curl
+        ? ['', 'An admin token (client-credentials grant; jq -r .access_token):', `  ${info.idp.token_curl}`, '', 'The admin API with it:', `  ${info.idp.admin_curl}`]
+        : []),
       '',
     ].join('\n') + '\n',
   );

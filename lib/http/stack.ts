@@ -21,16 +21,17 @@ export interface HttpRuntime {
   metrics: Metrics;
 }
 
-export interface HttpFunctionSpec<S extends z.ZodMiniType | undefined> {
+export interface HttpFunctionSpec<S extends z.ZodMiniType | undefined, C> {
   /** The route as the runbook's `handler` dimension names it, e.g. `/system/enrich-token`. */
   name: string;
   body?: S;
   maxBodyBytes?: number;
-  authenticate?: (event: HttpEvent) => void | Promise<void>;
+  /** Proves who the caller is (or throws 401/403); the result becomes `context.caller`. */
+  authenticate?: (event: HttpEvent, context: HttpContext) => C | Promise<C>;
 }
 
 type Body<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
-export type HttpHandler<B> = (event: HttpEvent, context: HttpContext<B>) => Promise<HttpResult>;
+export type HttpHandler<B, C> = (event: HttpEvent, context: HttpContext<B, C>) => Promise<HttpResult>;
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -38,17 +39,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** What Lambda (or the local front) calls: a payload-2.0 event in, a response out. */
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
 
-export function httpFunction<S extends z.ZodMiniType | undefined = undefined>(
+export function httpFunction<S extends z.ZodMiniType | undefined = undefined, C = void>(
   runtime: HttpRuntime,
-  spec: HttpFunctionSpec<S>,
-  handler: HttpHandler<Body<S>>,
+  spec: HttpFunctionSpec<S, C>,
+  handler: HttpHandler<Body<S>, C>,
 ): LambdaHttpHandler {
-  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext<Body<S>>>(async (event: HttpEvent, context: HttpContext<Body<S>>) =>
+  const stack = middy<HttpEvent, HttpResponse, Error, HttpContext<Body<S>, C>>(async (event: HttpEvent, context: HttpContext<Body<S>, C>) =>
     serialize(await handler(event, context)),
   ).use(observe(runtime, spec.name));
   if (spec.authenticate) {
     const authenticate = spec.authenticate;
-    stack.use({ before: async (request) => authenticate(request.event) });
+    stack.use({
+      before: async (request) => {
+        request.context.caller = await authenticate(request.event, request.context);
+      },
+    });
   }
   if (spec.body) {
     const schema = spec.body;
@@ -63,9 +68,9 @@ export function httpFunction<S extends z.ZodMiniType | undefined = undefined>(
   return stack as unknown as LambdaHttpHandler;
 }
 
-function observe<B>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B>> {
+function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B, C>> {
   const started = new WeakMap<object, bigint>();
-  const finish = async (request: { context: HttpContext<B>; response: HttpResponse | null; error: Error | null }) => {
+  const finish = async (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }) => {
     const { context } = request;
     if (request.error) {
       const error = toAppError(request.error);

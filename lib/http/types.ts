@@ -18,8 +18,10 @@ export interface HttpResult {
 }
 
 /** The Lambda context as the stack's middlewares leave it for the handler. */
-export interface HttpContext<B = unknown> extends Context {
+export interface HttpContext<B = unknown, C = unknown> extends Context {
   requestId: string;
   log: Logger;
   body: B;
+  /** What the function's authenticate step proved about the caller. */
+  caller: C;
 }

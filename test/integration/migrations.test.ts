@@ -42,7 +42,7 @@ describe('migrations', () => {
 
   it('reject a tenant slug outside [a-z0-9-]{2,63}', async () => {
     for (const slug of ['A', 'x', 'has space', 'a'.repeat(64)]) {
-      await expect(db.query('test.bad_slug', 'INSERT INTO tenants (slug, name) VALUES ($1, $1)', [slug])).rejects.toMatchObject({ code: '23514' });
+      await expect(db.query('test.bad_slug', 'INSERT INTO tenants (slug, name) VALUES ($1, $1)', [slug])).rejects.toMatchObject({ status: 409, sqlState: '23514' });
     }
   });
 
@@ -53,6 +53,6 @@ describe('migrations', () => {
     await db.query('t', "INSERT INTO subjects (tenant_id, subject) VALUES ($1, 'u-1')", [a!.id]);
     await expect(
       db.query('t', "INSERT INTO subject_roles (tenant_id, subject, role_id) VALUES ($1, 'u-1', $2)", [a!.id, role!.id]),
-    ).rejects.toMatchObject({ code: '23503' });
+    ).rejects.toMatchObject({ status: 409, sqlState: '23503' });
   });
 });

@@ -5,7 +5,7 @@
  * pooler behind us is never pinned; named statements are opt-in (`DB_NAMED_STATEMENTS`).
  */
 import pg from 'pg';
-import { DependencyUnavailableError } from '../../errors.js';
+import { ConflictError, DependencyUnavailableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -33,8 +33,28 @@ export interface Database extends Queryable {
   end(): Promise<void>;
 }
 
-/** SQLSTATE class 23: the statement broke a constraint. The store turns these into 4xx. */
-export const isConstraintViolation = (error: unknown): error is pg.DatabaseError =>
+/**
+ * SQLSTATE class 23: the statement broke a constraint — a conflict with the data, not a
+ * database failure. Stores translate the ones they expect into precise errors; any other
+ * still reaches the caller as a 409, never as a 500.
+ */
+export class ConstraintViolationError extends ConflictError {
+  readonly sqlState: string;
+  readonly constraint: string | undefined;
+  constructor(cause: pg.DatabaseError) {
+    super('The change conflicts with existing data.');
+    this.cause = cause;
+    this.sqlState = cause.code ?? '23000';
+    this.constraint = cause.constraint;
+  }
+}
+
+export const UNIQUE_VIOLATION = '23505';
+
+export const isConstraintViolation = (error: unknown, sqlState?: string): error is ConstraintViolationError =>
+  error instanceof ConstraintViolationError && (sqlState === undefined || error.sqlState === sqlState);
+
+const violatesConstraint = (error: unknown): error is pg.DatabaseError =>
   error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('23');
 
 export function createDatabase(options: DatabaseOptions): Database {
@@ -50,7 +70,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   pool.on('error', (error) => options.log.warn('idle database connection dropped', {}, error));
 
   const fail = async (operation: string, error: unknown): Promise<never> => {
-    if (isConstraintViolation(error)) throw error;
+    if (violatesConstraint(error)) throw new ConstraintViolationError(error);
     await options.metrics.databaseError(operation).catch(() => undefined);
     options.log.error('database operation failed', { operation }, error);
     throw new DependencyUnavailableError('database', error);

@@ -1,0 +1,10 @@
+/** DELETE /tenants/{tenant}/roles/{role} — the role leaves every mapping in the same transaction. */
+import { deleteRole } from '../lib/admin/roles.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+import { adminRuntime } from '../lib/runtime.js';
+
+const app = adminRuntime();
+
+export const handler = adminFunction(app, 'deleteRole', {}, ({ mutation, params }) =>
+  deleteRole(app, mutation, params.tenant!, params.role!),
+);

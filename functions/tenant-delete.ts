@@ -1,0 +1,8 @@
+/** DELETE /tenants/{tenant} — with its roles and mappings; refused while it has OAuth clients. */
+import { deleteTenant } from '../lib/admin/tenants.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+import { adminRuntime } from '../lib/runtime.js';
+
+const app = adminRuntime();
+
+export const handler = adminFunction(app, 'deleteTenant', {}, ({ mutation, params }) => deleteTenant(app, mutation, params.tenant!));

@@ -1,0 +1,8 @@
+/** GET /tenants — platform admins list tenants (keyset pagination by slug). */
+import { listTenants } from '../lib/admin/tenants.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+import { adminRuntime } from '../lib/runtime.js';
+
+const app = adminRuntime();
+
+export const handler = adminFunction(app, 'listTenants', {}, ({ page }) => listTenants(app, page));

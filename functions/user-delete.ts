@@ -1,0 +1,10 @@
+/** DELETE /tenants/{tenant}/users/{subject} */
+import { deleteUser } from '../lib/admin/users.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+import { adminRuntime } from '../lib/runtime.js';
+
+const app = adminRuntime();
+
+export const handler = adminFunction(app, 'deleteUser', {}, ({ mutation, params }) =>
+  deleteUser(app, mutation, params.tenant!, params.subject!),
+);

@@ -1,0 +1,8 @@
+/** GET /tenants/{tenant}/users */
+import { listUsers } from '../lib/admin/users.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+import { adminRuntime } from '../lib/runtime.js';
+
+const app = adminRuntime();
+
+export const handler = adminFunction(app, 'listUsers', {}, ({ params, page }) => listUsers(app, params.tenant!, page));

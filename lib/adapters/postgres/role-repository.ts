@@ -1,0 +1,61 @@
+import type { RoleRepository } from '../../admin/ports.js';
+import { ConflictError } from '../../errors.js';
+import { isConstraintViolation, type Queryable, UNIQUE_VIOLATION } from './database.js';
+import { type RoleRow, toPage, toRole } from './rows.js';
+
+const COLUMNS = 'id, tenant_id, name, description, permissions, version, created_at, updated_at';
+
+export function postgresRoles(db: Queryable): RoleRepository {
+  return {
+    async create(tenantId, { name, description, permissions }) {
+      try {
+        const [row] = await db.query<RoleRow>(
+          'role.create',
+          `INSERT INTO roles (tenant_id, name, description, permissions) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+          [tenantId, name, description, permissions],
+        );
+        return toRole(row!);
+      } catch (error) {
+        if (isConstraintViolation(error, UNIQUE_VIOLATION)) {
+          throw new ConflictError(`Role "${name}" already exists in this tenant.`, 'role-exists');
+        }
+        throw error;
+      }
+    },
+    async get(tenantId, name) {
+      const [row] = await db.query<RoleRow>('role.get', `SELECT ${COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+      return row && toRole(row);
+    },
+    async list(tenantId, page) {
+      const rows = await db.query<RoleRow>(
+        'role.list',
+        `SELECT ${COLUMNS} FROM roles WHERE tenant_id = $1 AND ($2::text IS NULL OR name > $2) ORDER BY name LIMIT $3`,
+        [tenantId, page.after ?? null, page.limit + 1],
+      );
+      return toPage(rows, page, toRole, (r) => r.name);
+    },
+    async update(tenantId, name, change) {
+      const [row] = await db.query<RoleRow>(
+        'role.update',
+        `UPDATE roles SET description = coalesce($3, description), permissions = coalesce($4, permissions),
+                version = version + 1, updated_at = now()
+          WHERE tenant_id = $1 AND name = $2 RETURNING ${COLUMNS}`,
+        [tenantId, name, change.description ?? null, change.permissions ?? null],
+      );
+      return toRole(row!);
+    },
+    async delete(tenantId, name) {
+      // subject_roles rows go with it (ON DELETE CASCADE): the role leaves every mapping.
+      await db.query('role.delete', 'DELETE FROM roles WHERE tenant_id = $1 AND name = $2', [tenantId, name]);
+    },
+    async missing(tenantId, names) {
+      const rows = await db.query<{ name: string }>(
+        'role.missing',
+        `SELECT n AS name FROM unnest($2::text[]) AS n
+          WHERE NOT EXISTS (SELECT 1 FROM roles r WHERE r.tenant_id = $1 AND r.name = n) ORDER BY n`,
+        [tenantId, names],
+      );
+      return rows.map((r) => r.name);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/** Row shapes and their mapping to the domain; keyset paging shared by every list. */
+import type { Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from '../../admin/model.js';
+
+export interface TenantRow extends Record<string, unknown> {
+  id: string;
+  slug: string;
+  name: string;
+  status: TenantStatus;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toTenant = (r: TenantRow): Tenant => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  status: r.status,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export interface RoleRow extends Record<string, unknown> {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toRole = (r: RoleRow): Role => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  name: r.name,
+  description: r.description,
+  permissions: r.permissions,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export interface MappingRow extends Record<string, unknown> {
+  tenant_id: string;
+  subject: string;
+  subject_type: 'user' | 'client';
+  roles: string[];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toMapping = (r: MappingRow): UserMapping => ({
+  tenantId: r.tenant_id,
+  subject: r.subject,
+  subjectType: r.subject_type,
+  roles: r.roles,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/**
+ * Lists fetch one row more than asked: its presence says another page follows, and the
+ * last returned item's key becomes the cursor.
+ */
+export function toPage<R, T>(rows: R[], page: PageRequest, map: (row: R) => T, key: (item: T) => string): Page<T> {
+  const items = rows.slice(0, page.limit).map(map);
+  const more = rows.length > page.limit;
+  const last = items.at(-1);
+  return { items, last: more && last !== undefined ? key(last) : undefined };
+}

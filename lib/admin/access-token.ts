@@ -1,0 +1,5 @@
+/** The admin API's caller, as proven by a bearer access token from R-Auth. */
+export interface AccessTokenVerifier {
+  /** Resolves the token's subject, or throws UnauthorizedError (DependencyUnavailableError if the IdP is down). */
+  verify(token: string): Promise<{ subject: string }>;
+}

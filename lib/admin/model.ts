@@ -1,0 +1,60 @@
+/** The policy resources the admin API manages, as the domain sees them. */
+export type TenantStatus = 'active' | 'suspended';
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  status: TenantStatus;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Role {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UserMapping {
+  tenantId: string;
+  subject: string;
+  subjectType: 'user' | 'client';
+  roles: string[];
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AuditEntry {
+  id: string;
+  occurredAt: Date;
+  actor: string;
+  tenantId: string | null;
+  tenantSlug: string | null;
+  action: string;
+  target: string;
+  result: 'success' | 'denied' | 'failed';
+  requestId: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** The sort key of the last item of the previous page. */
+  after?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Sort key of the last item when more may follow. */
+  last?: string | undefined;
+}
+
+/** The platform tenant holds the platform admins; it cannot be suspended or deleted. */
+export const PLATFORM_TENANT = 'platform';

@@ -1,0 +1,70 @@
+/**
+ * Every admin mutation goes through here: one transaction holds the change, its outbox
+ * events, its audit row and, for creates, the idempotency record — they commit together or
+ * not at all.
+ */
+import { createHash } from 'node:crypto';
+import { AppError } from '../errors.js';
+import type { CloudEvent } from '../events/catalog.js';
+import type { PolicyRepositories, PolicyStore } from './ports.js';
+import type { Tenant } from './model.js';
+
+export interface MutationContext {
+  actor: string;
+  requestId: string;
+  /** Set for creates that carry an Idempotency-Key. */
+  idempotency?: { scope: string; key: string; body: unknown } | undefined;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Version of the resource in the body, sent as its ETag. */
+  version?: number | undefined;
+  /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
+  replayed?: boolean;
+}
+
+export interface Outcome {
+  reply: Reply;
+  action: string;
+  target: string;
+  tenant?: Pick<Tenant, 'id' | 'slug'> | undefined;
+  events: CloudEvent[];
+}
+
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, 'idempotency-key-reused', 'Unprocessable Content', 'This Idempotency-Key was used with a different request body.');
+  }
+}
+
+export async function mutate(
+  store: PolicyStore,
+  ctx: MutationContext,
+  operation: string,
+  work: (tx: PolicyRepositories) => Promise<Outcome>,
+): Promise<Reply> {
+  return store.transaction(operation, async (tx) => {
+    const idem = ctx.idempotency;
+    const hash = idem && createHash('sha256').update(JSON.stringify(idem.body)).digest('base64url');
+    if (idem && hash) {
+      const earlier = await tx.idempotency.claim(idem.scope, idem.key, hash);
+      if (earlier === 'mismatch') throw new IdempotencyKeyReusedError();
+      if (earlier) return { status: earlier.status, body: earlier.body, replayed: true };
+    }
+    const outcome = await work(tx);
+    for (const event of outcome.events) await tx.outbox.add(event);
+    await tx.audit.append({
+      actor: ctx.actor,
+      tenantId: outcome.tenant?.id ?? null,
+      tenantSlug: outcome.tenant?.slug ?? null,
+      action: outcome.action,
+      target: outcome.target,
+      result: 'success',
+      requestId: ctx.requestId,
+    });
+    if (idem) await tx.idempotency.complete(idem.scope, idem.key, { status: outcome.reply.status, body: outcome.reply.body });
+    return outcome.reply;
+  });
+}

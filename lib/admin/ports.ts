@@ -1,0 +1,84 @@
+/**
+ * What the admin use cases need from storage, one interface per concept. The Postgres
+ * adapters implement them over one transaction; every tenant-scoped call takes the tenant first.
+ */
+import type { CloudEvent } from '../events/catalog.js';
+import type { AuditEntry, Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from './model.js';
+
+export interface TenantRepository {
+  create(input: { slug: string; name: string; status: TenantStatus }): Promise<Tenant>;
+  get(slug: string): Promise<Tenant | undefined>;
+  list(page: PageRequest): Promise<Page<Tenant>>;
+  update(slug: string, change: { name?: string | undefined; status?: TenantStatus | undefined }): Promise<Tenant>;
+  delete(slug: string): Promise<void>;
+  /** Clients registered in the IdP keep a tenant alive: they must be deleted there first. */
+  countClients(tenantId: string): Promise<number>;
+}
+
+export interface RoleRepository {
+  create(tenantId: string, input: { name: string; description: string; permissions: string[] }): Promise<Role>;
+  get(tenantId: string, name: string): Promise<Role | undefined>;
+  list(tenantId: string, page: PageRequest): Promise<Page<Role>>;
+  update(tenantId: string, name: string, change: { description?: string | undefined; permissions?: string[] | undefined }): Promise<Role>;
+  delete(tenantId: string, name: string): Promise<void>;
+  /** Names among `names` that are not roles of the tenant. */
+  missing(tenantId: string, names: readonly string[]): Promise<string[]>;
+}
+
+export interface UserMappingRepository {
+  get(tenantId: string, subject: string): Promise<UserMapping | undefined>;
+  list(tenantId: string, page: PageRequest): Promise<Page<UserMapping>>;
+  /** Creates the mapping or replaces its roles; returns it and whether it was created. */
+  put(tenantId: string, subject: string, roles: readonly string[]): Promise<{ mapping: UserMapping; created: boolean }>;
+  delete(tenantId: string, subject: string): Promise<void>;
+}
+
+export interface AuditLog {
+  append(entry: Omit<AuditEntry, 'id' | 'occurredAt'>): Promise<void>;
+  list(filter: { tenantId?: string | undefined }, page: PageRequest): Promise<Page<AuditEntry>>;
+}
+
+export interface Outbox {
+  add(event: CloudEvent): Promise<void>;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface IdempotencyKeys {
+  /**
+   * Claims `key` in `scope` for a request with this hash. Returns the stored response of an
+   * earlier request with the same key, 'mismatch' when that request had another body, or
+   * undefined when the key is new (the claim then commits or rolls back with the transaction).
+   */
+  claim(scope: string, key: string, requestHash: string): Promise<StoredResponse | 'mismatch' | undefined>;
+  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
+}
+
+export interface PolicyRepositories {
+  tenants: TenantRepository;
+  roles: RoleRepository;
+  users: UserMappingRepository;
+  audit: AuditLog;
+  outbox: Outbox;
+  idempotency: IdempotencyKeys;
+}
+
+export interface PolicyStore extends PolicyRepositories {
+  /** Runs `work` in one transaction: the change, its event and its audit row commit together. */
+  transaction<T>(operation: string, work: (tx: PolicyRepositories) => Promise<T>): Promise<T>;
+}
+
+/** Which tenants a subject administers, from the same policy data enrich-token reads. */
+export interface AdminScopeReader {
+  adminScope(subject: string): Promise<AdminScope>;
+}
+
+export interface AdminScope {
+  /** `iam:*` in the platform tenant. */
+  platform: boolean;
+  /** Slugs of active tenants where the subject holds `iam:admin` or `iam:*`. */
+  tenants: ReadonlySet<string>;
+}

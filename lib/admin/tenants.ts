@@ -1,0 +1,82 @@
+/** Tenant use cases. Slugs are immutable; the platform tenant cannot be suspended or deleted. */
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
+import { cloudEvent } from '../events/catalog.js';
+import { type MutationContext, mutate, type Reply } from './mutation.js';
+import { PLATFORM_TENANT, type PageRequest, type Tenant, type TenantStatus } from './model.js';
+import type { PolicyRepositories, PolicyStore } from './ports.js';
+import { pageView, tenantView } from './views.js';
+
+export interface Deps {
+  store: PolicyStore;
+}
+
+export async function requireTenant(repos: Pick<PolicyRepositories, 'tenants'>, slug: string): Promise<Tenant> {
+  const tenant = await repos.tenants.get(slug);
+  if (!tenant) throw new NotFoundError(`Tenant "${slug}" does not exist.`, 'tenant-not-found');
+  return tenant;
+}
+
+export function checkVersion(current: number, ifMatch: number | undefined): void {
+  if (ifMatch !== undefined && ifMatch !== current) throw new PreconditionFailedError();
+}
+
+export const createTenant = (deps: Deps, ctx: MutationContext, input: { slug: string; name: string; status?: TenantStatus | undefined }) =>
+  mutate(deps.store, ctx, 'tenant.create', async (tx) => {
+    const tenant = await tx.tenants.create({ slug: input.slug, name: input.name, status: input.status ?? 'active' });
+    return {
+      reply: { status: 201, body: tenantView(tenant), version: tenant.version },
+      action: 'tenant.create',
+      target: `tenants/${tenant.slug}`,
+      tenant,
+      events: [cloudEvent('citadel.iam.tenant.created', `tenants/${tenant.slug}`, ctx.actor, tenantView(tenant))],
+    };
+  });
+
+export async function getTenant(deps: Deps, slug: string): Promise<Reply> {
+  const tenant = await requireTenant(deps.store, slug);
+  return { status: 200, body: tenantView(tenant), version: tenant.version };
+}
+
+export async function listTenants(deps: Deps, page: PageRequest): Promise<Reply> {
+  return { status: 200, body: pageView(await deps.store.tenants.list(page), tenantView) };
+}
+
+export const updateTenant = (
+  deps: Deps,
+  ctx: MutationContext,
+  slug: string,
+  ifMatch: number | undefined,
+  change: { name?: string | undefined; status?: TenantStatus | undefined },
+) =>
+  mutate(deps.store, ctx, 'tenant.update', async (tx) => {
+    const current = await requireTenant(tx, slug);
+    checkVersion(current.version, ifMatch);
+    if (slug === PLATFORM_TENANT && change.status === 'suspended') {
+      throw new ConflictError('The platform tenant cannot be suspended.', 'tenant-reserved');
+    }
+    const tenant = await tx.tenants.update(slug, change);
+    return {
+      reply: { status: 200, body: tenantView(tenant), version: tenant.version },
+      action: change.status && change.status !== current.status ? `tenant.${change.status === 'suspended' ? 'suspend' : 'resume'}` : 'tenant.update',
+      target: `tenants/${slug}`,
+      tenant,
+      events: [cloudEvent('citadel.iam.tenant.updated', `tenants/${slug}`, ctx.actor, tenantView(tenant))],
+    };
+  });
+
+export const deleteTenant = (deps: Deps, ctx: MutationContext, slug: string) =>
+  mutate(deps.store, ctx, 'tenant.delete', async (tx) => {
+    if (slug === PLATFORM_TENANT) throw new ConflictError('The platform tenant cannot be deleted.', 'tenant-reserved');
+    const tenant = await requireTenant(tx, slug);
+    if ((await tx.tenants.countClients(tenant.id)) > 0) {
+      throw new ConflictError('The tenant still has OAuth clients; delete them first (they live in the IdP too).', 'tenant-has-clients');
+    }
+    await tx.tenants.delete(slug);
+    return {
+      reply: { status: 204 },
+      action: 'tenant.delete',
+      target: `tenants/${slug}`,
+      tenant,
+      events: [cloudEvent('citadel.iam.tenant.deleted', `tenants/${slug}`, ctx.actor, { id: tenant.id, slug })],
+    };
+  });

@@ -1,0 +1,71 @@
+/** User-to-role mappings: PUT replaces a subject's roles in a tenant; DELETE removes it from the tenant. */
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { cloudEvent } from '../events/catalog.js';
+import type { PageRequest, UserMapping } from './model.js';
+import { type MutationContext, mutate, type Reply } from './mutation.js';
+import type { PolicyRepositories } from './ports.js';
+import { checkVersion, type Deps, requireTenant } from './tenants.js';
+import { pageView, userView } from './views.js';
+
+async function requireUser(repos: PolicyRepositories, tenantId: string, subject: string): Promise<UserMapping> {
+  const mapping = await repos.users.get(tenantId, subject);
+  if (!mapping || mapping.subjectType !== 'user') throw new NotFoundError('The subject has no mapping in this tenant.', 'user-not-found');
+  return mapping;
+}
+
+const target = (tenant: string, subject: string) => `tenants/${tenant}/users/${subject}`;
+
+export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: number | undefined, roles: string[]) =>
+  mutate(deps.store, ctx, 'user.put', async (tx) => {
+    const tenant = await requireTenant(tx, slug);
+    const existing = await tx.users.get(tenant.id, subject);
+    if (existing?.subjectType === 'client') {
+      throw new ConflictError('The subject is an OAuth client of this tenant; manage its roles through /clients.', 'subject-is-client');
+    }
+    if (ifMatch !== undefined) {
+      if (!existing) throw new NotFoundError('The subject has no mapping in this tenant.', 'user-not-found');
+      checkVersion(existing.version, ifMatch);
+    }
+    const unique = [...new Set(roles)];
+    const missing = await tx.roles.missing(tenant.id, unique);
+    if (missing.length > 0) {
+      throw new BadRequestError(
+        `Unknown role(s) in this tenant: ${missing.join(', ')}.`,
+        missing.map((name) => ({ path: 'roles', message: `role "${name}" does not exist in this tenant` })),
+      );
+    }
+    const { mapping, created } = await tx.users.put(tenant.id, subject, unique);
+    const view = userView(mapping, slug);
+    return {
+      reply: { status: created ? 201 : 200, body: view, version: mapping.version },
+      action: 'user.set_roles',
+      target: target(slug, subject),
+      tenant,
+      events: [cloudEvent('citadel.iam.user.roles_set', target(slug, subject), ctx.actor, view)],
+    };
+  });
+
+export async function getUser(deps: Deps, slug: string, subject: string): Promise<Reply> {
+  const tenant = await requireTenant(deps.store, slug);
+  const mapping = await requireUser(deps.store, tenant.id, subject);
+  return { status: 200, body: userView(mapping, slug), version: mapping.version };
+}
+
+export async function listUsers(deps: Deps, slug: string, page: PageRequest): Promise<Reply> {
+  const tenant = await requireTenant(deps.store, slug);
+  return { status: 200, body: pageView(await deps.store.users.list(tenant.id, page), (m) => userView(m, slug)) };
+}
+
+export const deleteUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string) =>
+  mutate(deps.store, ctx, 'user.delete', async (tx) => {
+    const tenant = await requireTenant(tx, slug);
+    await requireUser(tx, tenant.id, subject);
+    await tx.users.delete(tenant.id, subject);
+    return {
+      reply: { status: 204 },
+      action: 'user.remove',
+      target: target(slug, subject),
+      tenant,
+      events: [cloudEvent('citadel.iam.user.removed', target(slug, subject), ctx.actor, { tenant: slug, subject })],
+    };
+  });

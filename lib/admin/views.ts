@@ -1,0 +1,57 @@
+/** The admin API's wire shapes (snake_case, ISO timestamps), one function per resource. */
+import type { AuditEntry, Page, Role, Tenant, UserMapping } from './model.js';
+
+export const tenantView = (t: Tenant) => ({
+  id: t.id,
+  slug: t.slug,
+  name: t.name,
+  status: t.status,
+  created_at: t.createdAt.toISOString(),
+  updated_at: t.updatedAt.toISOString(),
+});
+
+export const roleView = (r: Role, tenant: string) => ({
+  id: r.id,
+  tenant,
+  name: r.name,
+  description: r.description,
+  permissions: r.permissions,
+  created_at: r.createdAt.toISOString(),
+  updated_at: r.updatedAt.toISOString(),
+});
+
+export const userView = (m: UserMapping, tenant: string) => ({
+  tenant,
+  subject: m.subject,
+  roles: m.roles,
+  created_at: m.createdAt.toISOString(),
+  updated_at: m.updatedAt.toISOString(),
+});
+
+export const auditView = (e: AuditEntry) => ({
+  id: e.id,
+  occurred_at: e.occurredAt.toISOString(),
+  actor: e.actor,
+  tenant: e.tenantSlug,
+  action: e.action,
+  target: e.target,
+  result: e.result,
+  request_id: e.requestId,
+});
+
+/** Keyset pagination: the cursor is opaque to callers (base64url of the last sort key). */
+export const pageView = <T, V>(page: Page<T>, view: (item: T) => V) => ({
+  items: page.items.map(view),
+  next_cursor: page.last === undefined ? null : encodeCursor(page.last),
+});
+
+export const encodeCursor = (key: string) => Buffer.from(JSON.stringify({ k: key })).toString('base64url');
+
+export function decodeCursor(cursor: string): string | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    return typeof parsed.k === 'string' ? parsed.k : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * A development stand-in for R-Auth: `oidc-provider` on loopback, for `npm start` and the tests.
+ * It issues client-credentials access tokens as ES256 JWTs for one resource (the iam-service
+ * audience), and speaks dynamic client registration (RFC 7591/7592) behind an initial access
+ * token, as the IdP adapter will. State lives in memory: a restart forgets registered clients.
+ */
+import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { calculateJwkThumbprint } from 'jose';
+import type { Adapter, AdapterPayload, ClientMetadata, Configuration, errors } from 'oidc-provider';
+
+export interface DevIdpClient {
+  client_id: string;
+  client_secret: string;
+}
+
+export interface DevIdp {
+  /** `http://127.0.0.1:<port>`, exactly as tokens carry it in `iss`. */
+  issuer: string;
+  tokenEndpoint: string;
+  jwksUri: string;
+  /** RFC 7591 endpoint; requires `Authorization: Bearer <initialAccessToken>`. */
+  registrationEndpoint: string;
+  initialAccessToken: string;
+  /** The `aud` of access tokens for iam-service. */
+  audience: string;
+  /** Client whose client-credentials tokens have `sub` === adminSubject. */
+  admin: DevIdpClient;
+  /** Private signing key (JWK with kid and alg) so tests can mint tokens with the IdP's own key but chosen claims. */
+  signingKey: JsonWebKey & { kid: string; alg: string };
+  /** Gets an access token by the standard client-credentials grant (fetch to tokenEndpoint). */
+  clientCredentialsToken(client: DevIdpClient): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface DevIdpOptions {
+  /** 0 or undefined: a free port on 127.0.0.1. */
+  port?: number;
+  /** The admin client's client_id, so its token's `sub` is this subject. */
+  adminSubject: string;
+  /** Kept across `npm start` runs by the caller; generated if absent. */
+  adminSecret?: string;
+  audience?: string;
+  /** More client-credentials clients (tests use them as tenant admins, plain users, ...). */
+  extraClients?: DevIdpClient[];
+  /** A private EC P-256 JWK saved by the caller, so tokens survive a restart; generated if absent. */
+  signingKey?: JsonWebKey;
+  /** Bearer token that authorizes client registration; generated if absent. */
+  initialAccessToken?: string;
+}
+
+export const DEFAULT_AUDIENCE = 'urn:citadel:iam';
+const SCOPE = 'iam';
+const TOKEN_TTL_SECONDS = 3600;
+
+export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  // Loaded only when a dev IdP is wanted: it is a devDependency, takes a second or more to load,
+  // and prints its "Unsupported runtime" notice on Node 20 at import time. With RAUTH_URL set,
+  // `npm start` never pays for it.
+  const { default: Provider, errors } = await import('oidc-provider');
+  const audience = options.audience ?? DEFAULT_AUDIENCE;
+  const signingKey = await signingJwk(options.signingKey);
+  const admin = { client_id: options.adminSubject, client_secret: options.adminSecret ?? secret() };
+  const initialAccessToken = options.initialAccessToken ?? secret();
+
+  // The issuer names the port, so listen first and attach the provider once the port is known.
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let provider: InstanceType<typeof Provider>;
+  try {
+    const clients = [admin, ...(options.extraClients ?? [])];
+    provider = new Provider(issuer, configuration({ audience, signingKey, clients, initialAccessToken, InvalidTarget: errors.InvalidTarget }));
+  } catch (error) {
+    server.close(); // a bad client or key must not leave the port taken
+    throw error;
+  }
+  server.on('request', provider.callback());
+
+  const tokenEndpoint = `${issuer}/token`;
+  return {
+    issuer,
+    tokenEndpoint,
+    jwksUri: `${issuer}/jwks`,
+    registrationEndpoint: `${issuer}/reg`,
+    initialAccessToken,
+    audience,
+    admin,
+    signingKey,
+    clientCredentialsToken: (client) => clientCredentialsToken(tokenEndpoint, client),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive sockets (fetch, JWKS fetchers) would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function configuration(o: {
+  audience: string;
+  signingKey: DevIdp['signingKey'];
+  clients: DevIdpClient[];
+  initialAccessToken: string;
+  InvalidTarget: typeof errors.InvalidTarget;
+}): Configuration {
+  return {
+    adapter: memoryAdapter(),
+    jwks: { keys: [{ ...o.signingKey, use: 'sig' }] },
+    clients: o.clients.map(staticClient),
+    clientDefaults: { id_token_signed_response_alg: 'ES256' }, // the default RS256 needs an RSA key
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    scopes: ['openid', SCOPE],
+    ttl: { ClientCredentials: TOKEN_TTL_SECONDS },
+    features: {
+      devInteractions: { enabled: false }, // no login pages: machine clients only
+      clientCredentials: { enabled: true },
+      registration: { enabled: true, initialAccessToken: o.initialAccessToken },
+      registrationManagement: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => o.audience,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== o.audience) throw new o.InvalidTarget();
+          return {
+            scope: SCOPE,
+            audience: o.audience,
+            accessTokenFormat: 'jwt', // else tokens are opaque and need introspection
+            accessTokenTTL: TOKEN_TTL_SECONDS,
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+  };
+}
+
+async function clientCredentialsToken(tokenEndpoint: string, client: DevIdpClient): Promise<string> {
+  // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
+  const basic = Buffer.from(`${formEncode(client.client_id)}:${formEncode(client.client_secret)}`).toString('base64');
+  const response = await fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  const body = (await response.json()) as { access_token?: string; error?: string };
+  if (!response.ok || !body.access_token) {
+    throw new Error(`dev IdP refused a client-credentials token for ${client.client_id}: ${response.status} ${body.error ?? ''}`);
+  }
+  return body.access_token;
+}
+
+function staticClient(client: DevIdpClient): ClientMetadata {
+  return {
+    ...client,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: SCOPE,
+  };
+}
+
+async function signingJwk(saved: JsonWebKey | undefined): Promise<DevIdp['signingKey']> {
+  const key = saved ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  if (key.kty !== 'EC' || key.crv !== 'P-256' || !key.d) throw new Error('dev IdP signing key must be a private EC P-256 JWK');
+  const kid = typeof key.kid === 'string' ? key.kid : await calculateJwkThumbprint({ kty: key.kty, crv: key.crv, x: key.x, y: key.y });
+  return { ...key, kid, alg: 'ES256' };
+}
+
+/**
+ * The provider's own memory adapter is shared by every provider in the process, evicts past
+ * 1000 entries and warns on every start; this one belongs to one IdP and keeps what it is given.
+ */
+function memoryAdapter(): (model: string) => Adapter {
+  const store = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
+  const now = () => Date.now();
+  const live = (key: string) => {
+    const entry = store.get(key);
+    if (entry && entry.expiresAt <= now()) store.delete(key);
+    return entry && entry.expiresAt > now() ? entry.payload : undefined;
+  };
+  const findBy = async (model: string, match: (payload: AdapterPayload) => boolean) => {
+    for (const key of store.keys()) {
+      const payload = key.startsWith(`${model}:`) ? live(key) : undefined;
+      if (payload && match(payload)) return payload;
+    }
+    return undefined;
+  };
+  return (model) => ({
+    upsert: async (id, payload, expiresIn) => {
+      store.set(`${model}:${id}`, { payload, expiresAt: expiresIn ? now() + expiresIn * 1000 : Infinity });
+    },
+    find: async (id) => live(`${model}:${id}`),
+    findByUid: (uid) => findBy(model, (payload) => payload.uid === uid),
+    findByUserCode: (userCode) => findBy(model, (payload) => payload.userCode === userCode),
+    consume: async (id) => {
+      const payload = live(`${model}:${id}`);
+      if (payload) payload.consumed = Math.floor(now() / 1000);
+    },
+    destroy: async (id) => {
+      store.delete(`${model}:${id}`);
+    },
+    revokeByGrantId: async (grantId) => {
+      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
+    },
+  });
+}
+
+function secret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
