@@ -9,4 +9,6 @@ export default {
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  // Every request writes an EMF line to stdout; tests that read output capture it themselves.
+  silent: true,
 };

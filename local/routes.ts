@@ -15,5 +15,8 @@ export async function loadRoutes(options: { admin: boolean }): Promise<Route[]> 
     { method: 'POST', path: '/system/enrich-token', file: 'enrich-token' },
     ...(options.admin ? Object.values(ADMIN_ROUTES) : []),
   ];
-  return Promise.all(table.map(async ({ method, path, file }) => ({ method, path, handler: await load(file) })));
+  // One at a time: jest's ESM loader fails on concurrent dynamic imports of shared modules.
+  const routes: Route[] = [];
+  for (const { method, path, file } of table) routes.push({ method, path, handler: await load(file) });
+  return routes;
 }

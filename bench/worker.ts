@@ -1,0 +1,154 @@
+/**
+ * One measured case, in its own process (forked by bench.ts with stdout discarded: the
+ * handler and the EMF library write a JSON line per request). Results go back over IPC.
+ *   floor    one indexed SELECT of a mapping through createDatabase (unnamed statement)
+ *   handler  the enrich-token Lambda handler invoked in-process with payload-2.0 events
+ *   server   the local HTTP front on a loopback port, for autocannon in the parent
+ * The parent sets DATABASE_URL, ENRICH_API_KEYS, DB_POOL_MAX and AWS_EMF_ENVIRONMENT=Local;
+ * the handler is imported dynamically so nothing reads the environment before that.
+ */
+import type { AddressInfo } from 'node:net';
+import { enrichEvent, lambdaContext } from './event.js';
+import { type CpuUsage, startCpuMeter } from './cpu.js';
+import { type CaseResult, summarize } from './stats.js';
+import { type Call, enrichBody, randomCall, subjectName, tenantSlug, TENANTS } from './workload.js';
+
+export type CaseName = 'floor' | 'handler' | 'server';
+
+export interface WorkerOptions {
+  case: CaseName;
+  seconds: number;
+  warmupSeconds: number;
+  concurrency: number;
+}
+
+/** Worker → orchestrator. The orchestrator sends 'stop', and to the server 'mark' / 'report' (CPU). */
+export type WorkerMessage =
+  | { type: 'result'; result: CaseResult & { sample: string } }
+  | { type: 'listening'; port: number }
+  | { type: 'marked' }
+  | { type: 'cpu'; usage: CpuUsage }
+  | { type: 'failed'; error: string };
+
+process.env.AWS_EMF_ENVIRONMENT = 'Local';
+// Never outlive the orchestrator.
+process.on('disconnect', () => process.exit(1));
+const databaseUrl = process.env.DATABASE_URL!;
+const onMessage = (what: string, act: () => void | Promise<void>) =>
+  process.on('message', (message) => {
+    if (message === what) void Promise.resolve(act()).catch((error: unknown) => fail(error));
+  });
+onMessage('stop', () => process.exit(0));
+const options = JSON.parse(process.argv[2] ?? '{}') as WorkerOptions;
+const send = (message: WorkerMessage) =>
+  new Promise<void>((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
+
+/** Runs `concurrency` lanes back to back for `seconds`; times each `run`, not its `prepare`. */
+async function drive<T>(seconds: number, prepare: () => T, run: (input: T) => Promise<void>) {
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(Math.round(seconds * 1e9));
+  const lane = async () => {
+    while (process.hrtime.bigint() < end) {
+      const input = prepare();
+      const t0 = process.hrtime.bigint();
+      try {
+        await run(input);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      } catch (error) {
+        errors += 1;
+        if (errorSamples.length < 5) errorSamples.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, lane));
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  return summarize(latencies, elapsed, errors, errorSamples);
+}
+
+async function measure<T>(prepare: () => T, run: (input: T) => Promise<void>, sample: string): Promise<void> {
+  await drive(options.warmupSeconds, prepare, run);
+  const cpu = await startCpuMeter(databaseUrl);
+  const result = await drive(options.seconds, prepare, run);
+  const usage = cpu();
+  const done = result.requests + result.errors;
+  result.cpuMsPerRequest = { node: usage.nodeMs / done, database: usage.databaseMs === undefined ? undefined : usage.databaseMs / done };
+  await send({ type: 'result', result: { ...result, sample } });
+}
+
+async function floor(): Promise<void> {
+  const { createDatabase } = await import('../lib/adapters/postgres/database.js');
+  const { createLogger } = await import('../lib/observability/logger.js');
+  const db = createDatabase({
+    url: databaseUrl,
+    poolMax: Number(process.env.DB_POOL_MAX),
+    connectTimeoutMs: 3_000,
+    idleTimeoutMs: 30_000,
+    queryTimeoutMs: 5_000,
+    namedStatements: process.env.DB_NAMED_STATEMENTS === 'true',
+    log: createLogger('warn', { component: 'bench' }),
+    metrics: { databaseError: async () => undefined },
+  });
+  const rows = await db.query<{ slug: string; id: string }>('bench.tenants', `SELECT slug, id FROM tenants WHERE slug LIKE 'bench-t%'`);
+  const ids = new Map(rows.map((row) => [row.slug, row.id]));
+  const tenantIds = Array.from({ length: TENANTS + 1 }, (_, n) => ids.get(tenantSlug(n)) ?? '');
+  const lookup = (call: Call) =>
+    db.query('bench.floor', 'SELECT role_id FROM subject_roles WHERE tenant_id = $1 AND subject = $2', [
+      tenantIds[call.tenantNumber],
+      call.subject,
+    ]);
+  const sample = JSON.stringify(await lookup({ subject: subjectName(1), tenantNumber: 2, tenant: undefined }));
+  await measure(randomCall, async (call) => {
+    if ((await lookup(call)).length === 0) throw new Error(`no mapping for ${call.subject} in tenant ${call.tenantNumber}`);
+  }, sample);
+}
+
+async function handlerCase(): Promise<void> {
+  const { handler } = await import('../functions/enrich-token.js');
+  const apiKey = process.env.ENRICH_API_KEYS!;
+  const invoke = (body: string) => handler(enrichEvent(body, apiKey), lambdaContext());
+  const first = await invoke(JSON.stringify({ subject: subjectName(1) }));
+  const sample = `${first.statusCode} ${first.body}`;
+  await measure(
+    () => enrichEvent(enrichBody(randomCall()), apiKey),
+    async (event) => {
+      const response = await handler(event, lambdaContext());
+      if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${response.body} (request ${event.body})`);
+    },
+    sample,
+  );
+}
+
+async function server(): Promise<void> {
+  const { createHttpFront } = await import('../local/http-front.js');
+  const { loadRoutes } = await import('../local/routes.js');
+  // Only enrich-token: the admin functions need configuration the benchmark does not provide.
+  const front = createHttpFront(await loadRoutes({ admin: false }));
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(0, '127.0.0.1', resolve);
+  });
+  let cpu: (() => CpuUsage) | undefined;
+  onMessage('mark', async () => {
+    cpu = await startCpuMeter(databaseUrl);
+    await send({ type: 'marked' });
+  });
+  onMessage('report', () => send({ type: 'cpu', usage: cpu?.() ?? { nodeMs: Number.NaN, databaseMs: undefined } }));
+  await send({ type: 'listening', port: (front.address() as AddressInfo).port });
+}
+
+async function fail(error: unknown): Promise<never> {
+  await send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+}
+
+try {
+  if (options.case === 'floor') await floor();
+  else if (options.case === 'handler') await handlerCase();
+  else if (options.case === 'server') await server();
+  else throw new Error(`unknown case ${String(options.case)}`);
+} catch (error) {
+  await fail(error);
+}
