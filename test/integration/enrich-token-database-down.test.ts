@@ -39,8 +39,8 @@ describe('POST /system/enrich-token with the database down', () => {
 
   it('counts database_errors_total and logs the failure without the password', () => {
     const entries = emitted.map((line) => JSON.parse(line));
-    expect(entries).toContainEqual(expect.objectContaining({ operation: 'resolve_claims', database_errors_total: 1 }));
-    expect(entries).toContainEqual(expect.objectContaining({ level: 'error', msg: 'database operation failed', operation: 'resolve_claims' }));
+    expect(entries).toContainEqual(expect.objectContaining({ operation: 'claims.by_subject', database_errors_total: 1 }));
+    expect(entries).toContainEqual(expect.objectContaining({ level: 'error', msg: 'database operation failed', operation: 'claims.by_subject' }));
     expect(entries).toContainEqual(expect.objectContaining({ handler: '/system/enrich-token', status: '5xx', http_requests_total: 1 }));
     expect(emitted.join('\n')).not.toContain('db-password-s3cret');
   });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { ADMIN_ROUTES } from '../../lib/admin/routes.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -207,5 +208,31 @@ describe('serverless package', () => {
       },
     );
     expect(stdout.trim()).toBe('function');
+  });
+
+  it('declares one function and one HTTP API route per admin operation, as the route table says', () => {
+    const lambdas = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    const handlers = new Map(lambdas.map(([id, r]) => [id, r.Properties['Handler'] as string]));
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties['RouteKey'] as string)
+      .sort();
+    expect(routes).toEqual(Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`).sort());
+    const integrations = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration');
+    const targets = integrations.map((r) => JSON.stringify(r.Properties['IntegrationUri']));
+    for (const route of Object.values(ADMIN_ROUTES)) {
+      const [id] = [...handlers].find(([, handler]) => handler === `functions/${route.file}.handler`) ?? [];
+      expect({ route: route.path, method: route.method, function: id ?? 'missing' }).toEqual(
+        expect.objectContaining({ function: expect.stringMatching(/LambdaFunction$/) }),
+      );
+      expect(targets.some((target) => target.includes(id!))).toBe(true);
+    }
+  });
+
+  it('hands the API keys to enrich-token only', () => {
+    for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      expect('ENRICH_API_KEYS' in variables).toBe(fn.Properties['Handler'] === enrichHandler);
+    }
   });
 });
