@@ -5,6 +5,6 @@ import { adminRuntime } from '../lib/runtime.js';
 
 const app = adminRuntime();
 
-export const handler = adminFunction(app, 'deleteRole', {}, ({ mutation, params }) =>
-  deleteRole(app, mutation, params.tenant!, params.role!),
+export const handler = adminFunction(app, 'deleteRole', {}, ({ mutation, params, ifMatch }) =>
+  deleteRole(app, mutation, params.tenant!, params.role!, ifMatch),
 );

@@ -5,4 +5,5 @@ import { adminRuntime } from '../lib/runtime.js';
 
 const app = adminRuntime();
 
-export const handler = adminFunction(app, 'deleteTenant', {}, ({ mutation, params }) => deleteTenant(app, mutation, params.tenant!));
+export const handler = adminFunction(app, 'deleteTenant', {}, ({ mutation, params, ifMatch }) =>
+  deleteTenant(app, mutation, params.tenant!, ifMatch),);

@@ -5,6 +5,6 @@ import { adminRuntime } from '../lib/runtime.js';
 
 const app = adminRuntime();
 
-export const handler = adminFunction(app, 'deleteUser', {}, ({ mutation, params }) =>
-  deleteUser(app, mutation, params.tenant!, params.subject!),
+export const handler = adminFunction(app, 'deleteUser', {}, ({ mutation, params, ifMatch }) =>
+  deleteUser(app, mutation, params.tenant!, params.subject!, ifMatch),
 );

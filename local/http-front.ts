@@ -30,17 +30,28 @@ export function createHttpFront(routes: readonly Route[]): Server {
       })
       .find((candidate) => candidate.params !== undefined);
     const body = await readBody(req);
-    if (!match || body === undefined) {
-      const status = body === undefined ? 413 : 404;
+    const params = match?.params && decodeAll(match.params);
+    if (!match || body === undefined || params === undefined) {
+      // What API Gateway itself answers before any function runs.
+      const [status, title] = body === undefined ? [413, 'Payload Too Large'] : !match ? [404, 'Not Found'] : [400, 'Bad Request'];
       res.writeHead(status, { 'content-type': 'application/problem+json' });
-      res.end(JSON.stringify({ type: 'about:blank', title: status === 413 ? 'Payload Too Large' : 'Not Found', status }));
+      res.end(JSON.stringify({ type: 'about:blank', title, status }));
       return;
     }
-    const event = toEvent(req, url, match.route.path, match.params ?? {}, body);
+    const event = toEvent(req, url, match.route.path, params, body);
     const result = await match.route.handler(event, lambdaContext(match.route.path));
     res.writeHead(result.statusCode, result.headers);
     res.end(result.body);
   });
+}
+
+/** Percent-decodes path parameters; undefined when one is not valid percent-encoding. */
+function decodeAll(params: Record<string, string>): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, decodeURIComponent(v)]));
+  } catch {
+    return undefined;
+  }
 }
 
 function compile(path: string): RegExp {
@@ -107,9 +118,7 @@ export function buildHttpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
-    pathParameters: Object.keys(params).length
-      ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, decodeURIComponent(v)]))
-      : undefined,
+    pathParameters: Object.keys(params).length ? params : undefined,
     requestContext: {
       accountId: 'local',
       apiId: 'local',

@@ -16,11 +16,16 @@ export interface MutationContext {
   idempotency?: { scope: string; key: string; body: unknown } | undefined;
 }
 
+/** What If-Match asked for: a version, any version (`*`), or nothing. */
+export type IfMatch = number | '*' | undefined;
+
 export interface Reply {
   status: number;
   body?: unknown;
   /** Version of the resource in the body, sent as its ETag. */
   version?: number | undefined;
+  /** Path of a created resource, sent as Location. */
+  location?: string | undefined;
   /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
   replayed?: boolean;
 }
@@ -51,7 +56,7 @@ export async function mutate(
     if (idem && hash) {
       const earlier = await tx.idempotency.claim(idem.scope, idem.key, hash);
       if (earlier === 'mismatch') throw new IdempotencyKeyReusedError();
-      if (earlier) return { status: earlier.status, body: earlier.body, replayed: true };
+      if (earlier) return { ...earlier, replayed: true };
     }
     const outcome = await work(tx);
     for (const event of outcome.events) await tx.outbox.add(event);
@@ -64,7 +69,10 @@ export async function mutate(
       result: 'success',
       requestId: ctx.requestId,
     });
-    if (idem) await tx.idempotency.complete(idem.scope, idem.key, { status: outcome.reply.status, body: outcome.reply.body });
+    if (idem) {
+      const { status, body, version, location } = outcome.reply;
+      await tx.idempotency.complete(idem.scope, idem.key, { status, body, version, location });
+    }
     return outcome.reply;
   });
 }

@@ -42,9 +42,12 @@ export interface Outbox {
   add(event: CloudEvent): Promise<void>;
 }
 
+/** The first answer to an idempotent create, replayed as it was (status, body, ETag, Location). */
 export interface StoredResponse {
   status: number;
   body: unknown;
+  version?: number | undefined;
+  location?: string | undefined;
 }
 
 export interface IdempotencyKeys {

@@ -2,7 +2,7 @@
 import { NotFoundError } from '../errors.js';
 import { cloudEvent } from '../events/catalog.js';
 import type { PageRequest, Role } from './model.js';
-import { type MutationContext, mutate, type Reply } from './mutation.js';
+import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import type { PolicyRepositories } from './ports.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { pageView, roleView } from './views.js';
@@ -26,7 +26,7 @@ export const createRole = (
     const role = await tx.roles.create(tenant.id, { name: input.name, description: input.description ?? '', permissions: input.permissions });
     const view = roleView(role, slug);
     return {
-      reply: { status: 201, body: view, version: role.version },
+      reply: { status: 201, body: view, version: role.version, location: `/${target(slug, role.name)}` },
       action: 'role.create',
       target: target(slug, role.name),
       tenant,
@@ -50,7 +50,7 @@ export const updateRole = (
   ctx: MutationContext,
   slug: string,
   name: string,
-  ifMatch: number | undefined,
+  ifMatch: IfMatch,
   change: { description?: string | undefined; permissions?: string[] | undefined },
 ) =>
   mutate(deps.store, ctx, 'role.update', async (tx) => {
@@ -67,10 +67,11 @@ export const updateRole = (
     };
   });
 
-export const deleteRole = (deps: Deps, ctx: MutationContext, slug: string, name: string) =>
+export const deleteRole = (deps: Deps, ctx: MutationContext, slug: string, name: string, ifMatch: IfMatch) =>
   mutate(deps.store, ctx, 'role.delete', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     const role = await requireRole(tx, tenant.id, name);
+    checkVersion(role.version, ifMatch);
     await tx.roles.delete(tenant.id, name);
     return {
       reply: { status: 204 },

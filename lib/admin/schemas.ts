@@ -40,3 +40,6 @@ export const pageQuery = z.strictObject({
   ),
   cursor: z.optional(z.string().check(z.maxLength(512))),
 });
+
+/** Routes that are not lists take no query parameters at all. */
+export const noQuery = z.strictObject({});

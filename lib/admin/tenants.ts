@@ -1,7 +1,7 @@
 /** Tenant use cases. Slugs are immutable; the platform tenant cannot be suspended or deleted. */
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { cloudEvent } from '../events/catalog.js';
-import { type MutationContext, mutate, type Reply } from './mutation.js';
+import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import { PLATFORM_TENANT, type PageRequest, type Tenant, type TenantStatus } from './model.js';
 import type { PolicyRepositories, PolicyStore } from './ports.js';
 import { pageView, tenantView } from './views.js';
@@ -16,15 +16,15 @@ export async function requireTenant(repos: Pick<PolicyRepositories, 'tenants'>, 
   return tenant;
 }
 
-export function checkVersion(current: number, ifMatch: number | undefined): void {
-  if (ifMatch !== undefined && ifMatch !== current) throw new PreconditionFailedError();
+export function checkVersion(current: number, ifMatch: IfMatch): void {
+  if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current) throw new PreconditionFailedError();
 }
 
 export const createTenant = (deps: Deps, ctx: MutationContext, input: { slug: string; name: string; status?: TenantStatus | undefined }) =>
   mutate(deps.store, ctx, 'tenant.create', async (tx) => {
     const tenant = await tx.tenants.create({ slug: input.slug, name: input.name, status: input.status ?? 'active' });
     return {
-      reply: { status: 201, body: tenantView(tenant), version: tenant.version },
+      reply: { status: 201, body: tenantView(tenant), version: tenant.version, location: `/tenants/${tenant.slug}` },
       action: 'tenant.create',
       target: `tenants/${tenant.slug}`,
       tenant,
@@ -45,7 +45,7 @@ export const updateTenant = (
   deps: Deps,
   ctx: MutationContext,
   slug: string,
-  ifMatch: number | undefined,
+  ifMatch: IfMatch,
   change: { name?: string | undefined; status?: TenantStatus | undefined },
 ) =>
   mutate(deps.store, ctx, 'tenant.update', async (tx) => {
@@ -64,10 +64,11 @@ export const updateTenant = (
     };
   });
 
-export const deleteTenant = (deps: Deps, ctx: MutationContext, slug: string) =>
+export const deleteTenant = (deps: Deps, ctx: MutationContext, slug: string, ifMatch: IfMatch) =>
   mutate(deps.store, ctx, 'tenant.delete', async (tx) => {
     if (slug === PLATFORM_TENANT) throw new ConflictError('The platform tenant cannot be deleted.', 'tenant-reserved');
     const tenant = await requireTenant(tx, slug);
+    checkVersion(tenant.version, ifMatch);
     if ((await tx.tenants.countClients(tenant.id)) > 0) {
       throw new ConflictError('The tenant still has OAuth clients; delete them first (they live in the IdP too).', 'tenant-has-clients');
     }

@@ -1,8 +1,8 @@
 /** User-to-role mappings: PUT replaces a subject's roles in a tenant; DELETE removes it from the tenant. */
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { cloudEvent } from '../events/catalog.js';
 import type { PageRequest, UserMapping } from './model.js';
-import { type MutationContext, mutate, type Reply } from './mutation.js';
+import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import type { PolicyRepositories } from './ports.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { pageView, userView } from './views.js';
@@ -13,9 +13,9 @@ async function requireUser(repos: PolicyRepositories, tenantId: string, subject:
   return mapping;
 }
 
-const target = (tenant: string, subject: string) => `tenants/${tenant}/users/${subject}`;
+const target = (tenant: string, subject: string) => `tenants/${tenant}/users/${encodeURIComponent(subject)}`;
 
-export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: number | undefined, roles: string[]) =>
+export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch, roles: string[]) =>
   mutate(deps.store, ctx, 'user.put', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     const existing = await tx.users.get(tenant.id, subject);
@@ -23,7 +23,8 @@ export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject:
       throw new ConflictError('The subject is an OAuth client of this tenant; manage its roles through /clients.', 'subject-is-client');
     }
     if (ifMatch !== undefined) {
-      if (!existing) throw new NotFoundError('The subject has no mapping in this tenant.', 'user-not-found');
+      // A conditional PUT of a mapping that does not exist matches no version (RFC 9110 §13.1.1).
+      if (!existing) throw new PreconditionFailedError('If-Match names a version, but the subject has no mapping in this tenant.');
       checkVersion(existing.version, ifMatch);
     }
     const unique = [...new Set(roles)];
@@ -37,7 +38,7 @@ export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject:
     const { mapping, created } = await tx.users.put(tenant.id, subject, unique);
     const view = userView(mapping, slug);
     return {
-      reply: { status: created ? 201 : 200, body: view, version: mapping.version },
+      reply: { status: created ? 201 : 200, body: view, version: mapping.version, location: created ? `/${target(slug, subject)}` : undefined },
       action: 'user.set_roles',
       target: target(slug, subject),
       tenant,
@@ -56,10 +57,10 @@ export async function listUsers(deps: Deps, slug: string, page: PageRequest): Pr
   return { status: 200, body: pageView(await deps.store.users.list(tenant.id, page), (m) => userView(m, slug)) };
 }
 
-export const deleteUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string) =>
+export const deleteUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch) =>
   mutate(deps.store, ctx, 'user.delete', async (tx) => {
     const tenant = await requireTenant(tx, slug);
-    await requireUser(tx, tenant.id, subject);
+    checkVersion((await requireUser(tx, tenant.id, subject)).version, ifMatch);
     await tx.users.delete(tenant.id, subject);
     return {
       reply: { status: 204 },

@@ -50,7 +50,8 @@ export const encodeCursor = (key: string) => Buffer.from(JSON.stringify({ k: key
 export function decodeCursor(cursor: string): string | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    return typeof parsed.k === 'string' ? parsed.k : undefined;
+    // Keys are slugs, names, subjects or ids: printable text only (PostgreSQL text holds no NUL).
+    return typeof parsed.k === 'string' && /^[^\u0000-\u001f\u007f]{1,255}$/.test(parsed.k) ? parsed.k : undefined;
   } catch {
     return undefined;
   }

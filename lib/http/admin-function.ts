@@ -6,9 +6,9 @@
 import type { AdminCaller } from '../admin/access.js';
 import { authorize } from '../admin/access.js';
 import type { PageRequest } from '../admin/model.js';
-import type { MutationContext, Reply } from '../admin/mutation.js';
+import type { IfMatch, MutationContext, Reply } from '../admin/mutation.js';
 import { ADMIN_ROUTES, type AdminOperation } from '../admin/routes.js';
-import { pageQuery, pathParams } from '../admin/schemas.js';
+import { noQuery, pageQuery, pathParams } from '../admin/schemas.js';
 import { decodeCursor } from '../admin/views.js';
 import { BadRequestError, PreconditionFailedError, PreconditionRequiredError, UnauthorizedError } from '../errors.js';
 import type { AdminRuntime } from '../runtime.js';
@@ -23,8 +23,8 @@ export interface AdminRequest<B> {
   body: B;
   /** For list routes: the validated page. */
   page: PageRequest;
-  /** The version named by If-Match, when the request carries one. */
-  ifMatch: number | undefined;
+  /** The version named by If-Match (or `*`), when the request carries one. */
+  ifMatch: IfMatch;
   /** Context for mutations: actor, request id and (on creates) the Idempotency-Key. */
   mutation: MutationContext;
 }
@@ -35,7 +35,8 @@ export interface AdminFunctionSpec<S extends z.ZodMiniType | undefined> {
   idempotent?: boolean;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+// RFC 9110 §11.1, §11.4: the scheme is case-insensitive and followed by one or more spaces.
+const BEARER = /^bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 const CHALLENGE = 'Bearer realm="iam-service"';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const ETAG = /^"v(\d{1,9})"$/;
@@ -52,6 +53,8 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
   const handlerName = route.path;
   const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as keyof typeof pathParams);
   const paramsSchema = z.strictObject(Object.fromEntries(names.map((n) => [n, pathParams[n]])));
+  // A list is a GET of a collection: the only routes that take `limit` and `cursor`.
+  const isList = route.method === 'GET' && !route.path.endsWith('}');
 
   return httpFunction(
     app,
@@ -64,11 +67,13 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
         const { subject } = await app.tokens.verify(match[1]!);
         const caller = { subject, scope: await app.scopes.adminScope(subject) };
         const tenant = event.pathParameters?.tenant;
+        // Only a well-formed slug goes into the audit row; anything else is in the raw path.
+        const auditSlug = tenant !== undefined && z.safeParse(pathParams.tenant, tenant).success ? tenant : null;
         try {
           authorize(caller, route.access, tenant);
         } catch (denied) {
           await app.store.audit
-            .append({ actor: subject, tenantId: null, tenantSlug: tenant ?? null, action: operation, target: event.rawPath, result: 'denied', requestId: context.requestId })
+            .append({ actor: subject, tenantId: null, tenantSlug: auditSlug, action: operation, target: event.rawPath, result: 'denied', requestId: context.requestId })
             .catch((error) => context.log.error('audit of a denied request failed', { operation }, error));
           throw denied;
         }
@@ -77,7 +82,7 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
     },
     async (event, context) => {
       const params = validate(paramsSchema, event.pathParameters ?? {}, 'path') as Record<string, string>;
-      const query = validate(pageQuery, event.queryStringParameters ?? {}, 'query string');
+      const query = validate(isList ? pageQuery : noQuery, event.queryStringParameters ?? {}, 'query string');
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       if (query.cursor !== undefined && after === undefined) throw new BadRequestError('The cursor is not one this API issued.');
       const idempotencyKey = spec.idempotent ? event.headers?.['idempotency-key'] : undefined;
@@ -100,17 +105,24 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
       });
       const headers: Record<string, string> = {};
       if (reply.version !== undefined) headers.etag = `"v${reply.version}"`;
+      if (reply.location !== undefined) headers.location = reply.location;
       if (reply.replayed) headers['idempotent-replayed'] = 'true';
       return { status: reply.status, body: reply.body, headers };
     },
   );
 }
 
-function ifMatch(method: string, header: string | undefined): number | undefined {
+/**
+ * The version If-Match names, on the methods that change a resource: PATCH must carry one,
+ * PUT and DELETE may. `*` matches any current version (the resource must exist).
+ */
+function ifMatch(method: string, header: string | undefined): number | '*' | undefined {
+  if (method !== 'PATCH' && method !== 'PUT' && method !== 'DELETE') return undefined;
   if (header === undefined) {
     if (method === 'PATCH') throw new PreconditionRequiredError();
     return undefined;
   }
+  if (header.trim() === '*') return '*';
   const match = ETAG.exec(header.trim());
   if (!match) throw new PreconditionFailedError('If-Match must be an ETag this API issued, such as "v3".');
   return Number(match[1]);

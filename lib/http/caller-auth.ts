@@ -9,6 +9,9 @@ import type { HttpEvent } from './types.js';
 
 export type CallerAuthenticator = (event: HttpEvent) => void;
 
+/** RFC 9110 wants a challenge on every 401; API keys have no registered scheme, so name the header. */
+const CHALLENGE = 'ApiKey realm="iam-service", header="X-API-Key"';
+
 const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
 
 export function apiKeyOrIamCaller(apiKeys: readonly string[]): CallerAuthenticator {
@@ -21,11 +24,12 @@ export function apiKeyOrIamCaller(apiKeys: readonly string[]): CallerAuthenticat
     if (presented === undefined || presented === '') {
       throw new UnauthorizedError(
         'The caller is not authenticated: sign the request with SigV4 (AWS_IAM) or send an X-API-Key header.',
+        CHALLENGE,
       );
     }
     const candidate = digest(presented);
     let match = false;
     for (const key of known) match = timingSafeEqual(key, candidate) || match;
-    if (!match) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.');
+    if (!match) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
   };
 }

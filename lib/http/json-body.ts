@@ -17,11 +17,26 @@ export function readJsonBody(event: HttpEvent, maxBytes: number): unknown {
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json, not "${contentType.slice(0, 100)}".`);
   }
   if (buffer.byteLength === 0) throw new BadRequestError('The request body is empty; a JSON object is required.');
+  const text = buffer.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(buffer.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
   }
+  // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database. The
+  // scan runs only when the raw body could contain one.
+  if ((text.includes('\\u0000') || text.includes('\0')) && containsNul(value)) {
+    throw new BadRequestError('The request body contains a NUL (\\u0000) character, which no field accepts.');
+  }
+  return value;
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v));
+  return false;
 }
 
 export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {

@@ -39,10 +39,11 @@ async function npmStart(): Promise<Started> {
   return { child, output: () => output, stack };
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
+/** Ctrl-C. A program stopped by SIGINT exits 0 or, by shell convention, 130 (128 + SIGINT). */
+async function stop(child: ChildProcess): Promise<boolean> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGINT');
-  return exited;
+  return [0, 130].includes((await exited) ?? -1);
 }
 
 const portOpen = (port: number) =>
@@ -92,8 +93,9 @@ describe('npm start', () => {
 
   it('stops everything it started on Ctrl-C', async () => {
     expect(await portOpen(pgPort)).toBe(true);
-    expect(await stop(first!.child)).toBe(0);
+    expect(await stop(first!.child)).toBe(true);
     expect(await portOpen(pgPort)).toBe(false);
+    expect(await portOpen(Number(new URL(first!.stack.api_url).port))).toBe(false);
   }, 30_000);
 
   it('reuses its data and API key on a second start', async () => {
@@ -103,7 +105,7 @@ describe('npm start', () => {
       expect(second.output()).toContain('"count":0');
       expect((await enrich(second.stack, { subject: 'user-alice' })).status).toBe(200);
     } finally {
-      expect(await stop(second.child)).toBe(0);
+      expect(await stop(second.child)).toBe(true);
     }
   }, 90_000);
 });

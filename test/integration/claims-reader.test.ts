@@ -98,6 +98,36 @@ describe('postgresClaimsReader', () => {
     expect(await reader.resolveClaims({ subject: 'dave' })).toMatchObject({ roles: ['viewer'], permissions: ['invoices:read', 'reports:read'] });
   });
 
+  it('reflects a change of a role’s permissions in every holder’s claims at once', async () => {
+    await db.query('test.perm', "UPDATE roles SET permissions = '{invoices:read,audit:read}' WHERE id = $1", [ids.viewer]);
+    try {
+      expect(await reader.resolveClaims({ subject: 'alice' })).toMatchObject({ permissions: ['audit:read', 'invoices:read', 'invoices:write'] });
+      expect(await reader.resolveClaims({ subject: 'bob', tenant: 'acme' })).toMatchObject({ permissions: ['audit:read', 'invoices:read'] });
+    } finally {
+      await db.query('test.perm', "UPDATE roles SET permissions = '{invoices:read,reports:read}' WHERE id = $1", [ids.viewer]);
+    }
+  });
+
+  it('forgets a subject removed from its tenant, and a deleted tenant', async () => {
+    const temp = await addTenant(db, 'short-lived');
+    await mapSubject(db, temp, 'erin', []);
+    expect(await reader.resolveClaims({ subject: 'erin' })).toMatchObject({ outcome: 'ok' });
+    await db.query('test.unmap', "DELETE FROM subjects WHERE subject = 'erin'");
+    expect(await reader.resolveClaims({ subject: 'erin' })).toEqual({ outcome: 'subject_not_found' });
+    await mapSubject(db, temp, 'erin', []);
+    await db.query('test.drop_tenant', 'DELETE FROM tenants WHERE id = $1', [temp]);
+    expect(await reader.resolveClaims({ subject: 'erin' })).toEqual({ outcome: 'subject_not_found' });
+  });
+
+  it('resumes a suspended tenant’s subjects when it is reactivated', async () => {
+    await db.query('test.resume', "UPDATE tenants SET status = 'active' WHERE slug = 'frozen'");
+    try {
+      expect(await reader.resolveClaims({ subject: 'carol' })).toMatchObject({ outcome: 'ok', roles: ['any'] });
+    } finally {
+      await db.query('test.suspend', "UPDATE tenants SET status = 'suspended' WHERE slug = 'frozen'");
+    }
+  });
+
   it('treats subjects as exact strings, not patterns', async () => {
     expect(await reader.resolveClaims({ subject: 'ali%' })).toEqual({ outcome: 'subject_not_found' });
     expect(await reader.resolveClaims({ subject: "alice' OR '1'='1" })).toEqual({ outcome: 'subject_not_found' });

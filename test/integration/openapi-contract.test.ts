@@ -263,7 +263,7 @@ describe('openapi.yaml', () => {
       const etag = replaced.headers.get('etag')!;
       expectStatus(await call('putUser', admin, { params: alice, body: { roles: [] }, headers: { 'if-match': etag } }), 200);
       expectStatus(await call('putUser', admin, { params: alice, body: { roles: [] }, headers: { 'if-match': etag } }), 412);
-      expectStatus(await call('putUser', admin, { params: { ...tenant, subject: 'nobody' }, body: { roles: [] }, headers: { 'if-match': '"v1"' } }), 404);
+      expectStatus(await call('putUser', admin, { params: { ...tenant, subject: 'nobody' }, body: { roles: [] }, headers: { 'if-match': '"v1"' } }), 412);
       const unknownRole = await call('putUser', admin, { params: alice, body: { roles: ['absent'] } });
       expectStatus(unknownRole, 400);
       expect(unknownRole.json.errors).toEqual([expect.objectContaining({ path: 'roles' })]);

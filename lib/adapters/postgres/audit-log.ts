@@ -32,8 +32,9 @@ export function postgresAuditLog(db: Queryable): AuditLog {
     async append(e) {
       await db.query(
         'audit.append',
+        // A denied request names its tenant by slug only: resolve the id so the tenant's trail shows it.
         `INSERT INTO audit_log (actor, tenant_id, tenant_slug, action, target, result, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+         VALUES ($1, coalesce($2, (SELECT id FROM tenants WHERE slug = $3)), $3, $4, $5, $6, $7)`,
         [e.actor, e.tenantId, e.tenantSlug, e.action, e.target, e.result, e.requestId],
       );
     },

@@ -5,7 +5,7 @@
  * pooler behind us is never pinned; named statements are opt-in (`DB_NAMED_STATEMENTS`).
  */
 import pg from 'pg';
-import { ConflictError, DependencyUnavailableError } from '../../errors.js';
+import { BadRequestError, ConflictError, DependencyUnavailableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -57,6 +57,20 @@ export const isConstraintViolation = (error: unknown, sqlState?: string): error 
 const violatesConstraint = (error: unknown): error is pg.DatabaseError =>
   error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('23');
 
+/**
+ * SQLSTATE class 22: a value the database cannot take (bad encoding, out of range). Input
+ * validation should stop these first; if one slips through it is the caller's 400, not an outage.
+ */
+export class InvalidValueError extends BadRequestError {
+  constructor(cause: pg.DatabaseError) {
+    super('The request carries a value the database cannot store.');
+    this.cause = cause;
+  }
+}
+
+const isDataException = (error: unknown): error is pg.DatabaseError =>
+  error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('22');
+
 export function createDatabase(options: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -71,6 +85,10 @@ export function createDatabase(options: DatabaseOptions): Database {
 
   const fail = async (operation: string, error: unknown): Promise<never> => {
     if (violatesConstraint(error)) throw new ConstraintViolationError(error);
+    if (isDataException(error)) {
+      options.log.warn('database refused a value', { operation, sqlstate: error.code });
+      throw new InvalidValueError(error);
+    }
     await options.metrics.databaseError(operation).catch(() => undefined);
     options.log.error('database operation failed', { operation }, error);
     throw new DependencyUnavailableError('database', error);

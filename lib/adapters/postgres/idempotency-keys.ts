@@ -28,13 +28,14 @@ export function postgresIdempotencyKeys(db: Queryable): IdempotencyKeys {
         [scope, key],
       );
       if (!row || row.request_hash !== requestHash) return 'mismatch';
-      return { status: row.status ?? 200, body: row.response } satisfies StoredResponse;
+      const stored = (row.response ?? {}) as Omit<StoredResponse, 'status'>;
+      return { status: row.status ?? 200, body: stored.body, version: stored.version, location: stored.location };
     },
-    async complete(scope, key, response) {
+    async complete(scope, key, { status, ...rest }) {
       await db.query(
         'idempotency.complete',
         'UPDATE idempotency_keys SET status = $3, response = $4 WHERE scope = $1 AND key = $2',
-        [scope, key, response.status, JSON.stringify(response.body)],
+        [scope, key, status, JSON.stringify(rest)],
       );
     },
   };
