@@ -34,8 +34,6 @@ const warmupSeconds = positive('BENCH_WARMUP_SECONDS', 2);
 const namedStatements = process.env.BENCH_NAMED_STATEMENTS === 'true';
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
 
-// Workers inherit this environment; the handler reads it at its cold start.
-process.env.AWS_EMF_ENVIRONMENT = 'Local';
 const apiKey = randomBytes(32).toString('base64url');
 
 type Row = CaseResult & { label: string };
@@ -56,7 +54,6 @@ function startWorker(name: CaseName, databaseUrl: string) {
       DB_NAMED_STATEMENTS: String(namedStatements),
       ENRICH_API_KEYS: apiKey,
       BOOTSTRAP_ADMIN_SUBJECT: '',
-      AWS_EMF_ENVIRONMENT: 'Local',
     },
   });
   if (cpuProfileDir) console.log(`case ${name}: worker pid ${child.pid}, CPU profile in ${cpuProfileDir}`);

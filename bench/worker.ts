@@ -4,7 +4,7 @@
  *   floor    one indexed SELECT of a mapping through createDatabase (unnamed statement)
  *   handler  the enrich-token Lambda handler invoked in-process with payload-2.0 events
  *   server   the local HTTP front on a loopback port, for autocannon in the parent
- * The parent sets DATABASE_URL, ENRICH_API_KEYS, DB_POOL_MAX and AWS_EMF_ENVIRONMENT=Local;
+ * The parent sets DATABASE_URL, ENRICH_API_KEYS, and DB_POOL_MAX;
  * the handler is imported dynamically so nothing reads the environment before that.
  */
 import type { AddressInfo } from 'node:net';
@@ -30,7 +30,6 @@ export type WorkerMessage =
   | { type: 'cpu'; usage: CpuUsage }
   | { type: 'failed'; error: string };
 
-process.env.AWS_EMF_ENVIRONMENT = 'Local';
 // Never outlive the orchestrator.
 process.on('disconnect', () => process.exit(1));
 const databaseUrl = process.env.DATABASE_URL!;
@@ -89,7 +88,7 @@ async function floor(): Promise<void> {
     queryTimeoutMs: 5_000,
     namedStatements: process.env.DB_NAMED_STATEMENTS === 'true',
     log: createLogger('warn', { component: 'bench' }),
-    metrics: { databaseError: async () => undefined },
+    metrics: { databaseError: () => undefined },
   });
   const rows = await db.query<{ slug: string; id: string }>('bench.tenants', `SELECT slug, id FROM tenants WHERE slug LIKE 'bench-t%'`);
   const ids = new Map(rows.map((row) => [row.slug, row.id]));

@@ -8,10 +8,6 @@
  */
 import { fileURLToPath } from 'node:url';
 
-// aws-embedded-metrics detects its environment at import time; outside Lambda it would
-// probe EC2/ECS metadata addresses. Set it before anything imports the library.
-process.env.AWS_EMF_ENVIRONMENT ??= 'Local';
-
 const { startStack } = await import('./stack.js');
 const stateDir = process.env.IAM_LOCAL_DIR || fileURLToPath(new URL('../.local', import.meta.url));
 

@@ -26,7 +26,7 @@ export default async function globalSetup() {
   const url = new URL(server.adminUrl);
   url.pathname = `/${template}`;
   execFileSync(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts'], {
-    env: { ...process.env, DATABASE_URL: url.toString(), BOOTSTRAP_ADMIN_SUBJECT: BOOTSTRAP_ADMIN, AWS_EMF_ENVIRONMENT: 'Local', LOG_LEVEL: 'warn', NODE_OPTIONS: '' },
+    env: { ...process.env, DATABASE_URL: url.toString(), BOOTSTRAP_ADMIN_SUBJECT: BOOTSTRAP_ADMIN, LOG_LEVEL: 'warn', NODE_OPTIONS: '' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   process.env.IAM_TEST_RUN = JSON.stringify({ adminUrl: server.adminUrl, prefix, template });

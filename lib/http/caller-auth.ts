@@ -3,7 +3,7 @@
  * identity (Lambda verified the SigV4 signature before invoking us) or an X-API-Key
  * equal to one of the configured keys. Neither is 401: never open by default.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '../errors.js';
 import type { HttpEvent } from './types.js';
 
@@ -12,11 +12,11 @@ export type CallerAuthenticator = (event: HttpEvent) => void;
 /** RFC 9110 wants a challenge on every 401; API keys have no registered scheme, so name the header. */
 const CHALLENGE = 'ApiKey realm="iam-service", header="X-API-Key"';
 
-const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
-
 export function apiKeyOrIamCaller(apiKeys: readonly string[]): CallerAuthenticator {
-  // Comparing fixed-length digests keeps the comparison constant-time whatever the key length.
-  const known = apiKeys.map(digest);
+  // Constant-time comparison against every key of the same length. Only a key's length can be
+  // learnt from timing, and every generated key has the same one (43 characters of base64url).
+  // Hashing the presented key first would hide that too, at ~7 µs a call on the hot path.
+  const known = apiKeys.map((key) => Buffer.from(key, 'utf8'));
   return (event) => {
     const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam;
     if (iam?.userArn) return;
@@ -27,9 +27,9 @@ export function apiKeyOrIamCaller(apiKeys: readonly string[]): CallerAuthenticat
         CHALLENGE,
       );
     }
-    const candidate = digest(presented);
+    const candidate = Buffer.from(presented, 'utf8');
     let match = false;
-    for (const key of known) match = timingSafeEqual(key, candidate) || match;
+    for (const key of known) match = (key.length === candidate.length && timingSafeEqual(key, candidate)) || match;
     if (!match) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
   };
 }

@@ -21,6 +21,8 @@ export interface HttpResult {
 export interface HttpContext<B = unknown, C = unknown> extends Context {
   requestId: string;
   log: Logger;
+  /** performance.now() when the request entered the stack. */
+  startedAt: number;
   body: B;
   /** What the function's authenticate step proved about the caller. */
   caller: C;

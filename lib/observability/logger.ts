@@ -21,18 +21,39 @@ export function createLogger(
   base: LogFields = {},
   write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
 ): Logger {
-  const emit = (at: LogLevel, msg: string, fields?: LogFields, error?: unknown) => {
-    if (rank[at] < rank[level]) return;
-    const entry = { level: at, time: new Date().toISOString(), msg, ...base, ...fields, ...describe(error) };
-    write(JSON.stringify(entry));
-  };
-  return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields, error) => emit('warn', msg, fields, error),
-    error: (msg, fields, error) => emit('error', msg, fields, error),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
-  };
+  return new JsonLogger(rank[level], base, write);
+}
+
+/** A class, not closures: every request makes a child logger, so making one must be cheap. */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly threshold: number,
+    private readonly base: LogFields,
+    private readonly write: (line: string) => void,
+    /** A child's own fields, merged only when a line is written (most requests write none). */
+    private readonly own: LogFields = {},
+  ) {}
+
+  debug(msg: string, fields?: LogFields): void {
+    this.emit('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.emit('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields, error?: unknown): void {
+    this.emit('warn', msg, fields, error);
+  }
+  error(msg: string, fields?: LogFields, error?: unknown): void {
+    this.emit('error', msg, fields, error);
+  }
+  child(fields: LogFields): Logger {
+    return new JsonLogger(this.threshold, { ...this.base, ...this.own }, this.write, fields);
+  }
+
+  private emit(at: LogLevel, msg: string, fields?: LogFields, error?: unknown): void {
+    if (rank[at] < this.threshold) return;
+    this.write(JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...this.base, ...this.own, ...fields, ...describe(error) }));
+  }
 }
 
 function describe(error: unknown): Record<string, unknown> {

@@ -33,7 +33,7 @@ describe('subject_claims under concurrent writes', () => {
       queryTimeoutMs: 20_000,
       namedStatements: false,
       log: createLogger('error'),
-      metrics: { databaseError: async () => undefined },
+      metrics: { databaseError: () => undefined },
     });
     for (const slug of ['c-one', 'c-two']) {
       const tenant = await addTenant(db, slug);

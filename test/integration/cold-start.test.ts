@@ -7,7 +7,7 @@ function coldStart(env: Record<string, string>) {
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', "await import('./functions/enrich-token.ts')"],
     {
-      env: { PATH: process.env.PATH ?? '', AWS_EMF_ENVIRONMENT: 'Local', ...env },
+      env: { PATH: process.env.PATH ?? '', ...env },
       encoding: 'utf8',
       timeout: 20_000,
     },

@@ -123,11 +123,10 @@ describe('serverless package', () => {
     });
   });
 
-  it('runs enrich-token with Lambda-mode metrics, source maps and the database settings', () => {
+  it('runs enrich-token with its metrics namespace, source maps and the database settings', () => {
     const [, fn] = enrichFunction();
     const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toMatchObject({
-      AWS_EMF_ENVIRONMENT: 'Lambda',
       METRICS_NAMESPACE: 'Citadel/IamService',
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
@@ -202,7 +201,6 @@ describe('serverless package', () => {
         timeout: 30_000,
         env: {
           ...offlineEnv(),
-          AWS_EMF_ENVIRONMENT: 'Local',
           DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
         },
       },

@@ -11,7 +11,7 @@ export function testDatabase(url: string): Database {
     queryTimeoutMs: 10_000,
     namedStatements: false,
     log: createLogger('error'),
-    metrics: { databaseError: async () => undefined },
+    metrics: { databaseError: () => undefined },
   });
 }
 

@@ -89,7 +89,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       options.log.warn('database refused a value', { operation, sqlstate: error.code });
       throw new InvalidValueError(error);
     }
-    await options.metrics.databaseError(operation).catch(() => undefined);
+    options.metrics.databaseError(operation);
     options.log.error('database operation failed', { operation }, error);
     throw new DependencyUnavailableError('database', error);
   };

@@ -49,7 +49,7 @@ async function mapBootstrapAdmin(databaseUrl: string, subject: string, log: Logg
     queryTimeoutMs: 10_000,
     namedStatements: false,
     log,
-    metrics: { databaseError: async () => undefined },
+    metrics: { databaseError: () => undefined },
   });
   try {
     await db.transaction('bootstrap_admin', async (tx) => {

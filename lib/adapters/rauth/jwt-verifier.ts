@@ -64,7 +64,7 @@ async function discoverJwksUri(options: JwtVerifierOptions, doFetch: typeof fetc
     if (typeof document.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
     return document.jwks_uri;
   } catch (error) {
-    await options.metrics.idpError('discovery').catch(() => undefined);
+    options.metrics.idpError('discovery');
     throw new DependencyUnavailableError('identity provider', error);
   }
 }
@@ -73,7 +73,7 @@ function translate(error: unknown, options: JwtVerifierOptions): Error {
   const { errors } = jose;
   // Not a verdict on the token: the key set could not be fetched (network, timeout, bad JWKS).
   if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-    void options.metrics.idpError('jwks').catch(() => undefined);
+    options.metrics.idpError('jwks');
     return new DependencyUnavailableError('identity provider', error);
   }
   if (error instanceof errors.JWTExpired) return new UnauthorizedError('The access token has expired.', CHALLENGE);

@@ -1,0 +1,370 @@
+/**
+ * Property-based robustness of the admin API: arbitrary JSON bodies, path segments, query
+ * strings and headers, thrown at every route of the route table as a platform admin and as a
+ * tenant admin, plus a catalogue of raw malformed bodies. Whatever comes in, nothing answers
+ * 5xx, and every 4xx is an RFC 9457 problem whose `status` is the HTTP status and whose
+ * `request_id` is the response's x-request-id. Requests go over a raw socket (node:http) so
+ * that paths and bodies reach the server byte for byte as generated.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { ADMIN_ROUTES, type AdminOperation, type AdminRoute } from '../../lib/admin/routes.js';
+import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
+
+type Persona = 'platformAdmin' | 'tenantAdmin';
+const PERSONAS: readonly Persona[] = ['platformAdmin', 'tenantAdmin'];
+const ROUTES = Object.entries(ADMIN_ROUTES) as [AdminOperation, AdminRoute][];
+const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Runs per property: four properties of this size finish in a few seconds on 2 cores. */
+const RUNS = 150;
+const FC_OPTIONS = { numRuns: RUNS, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: false } as const;
+
+/** Path values that exist, per persona: the platform admin works in `fuzz`, the tenant admin in acme. */
+const KNOWN: Record<Persona, Record<string, string[]>> = {
+  platformAdmin: { tenant: ['fuzz', 'platform', 'globex'], role: ['fuzz-role', 'viewer'], subject: ['fuzz-user', 'acme-user'] },
+  tenantAdmin: { tenant: ['acme', 'globex', 'fuzz'], role: ['viewer', 'fuzz-role'], subject: ['acme-user', 'fuzz-user'] },
+};
+
+/** A body each operation would accept. */
+const BASE_BODIES: Partial<Record<AdminOperation, Record<string, unknown>>> = {
+  createTenant: { slug: 'fz-tenant', name: 'Fuzzed' },
+  updateTenant: { name: 'Fuzzed' },
+  createRole: { name: 'fz-role', description: 'fuzzed', permissions: ['docs:read'] },
+  updateRole: { description: 'fuzzed', permissions: ['docs:read'] },
+  putUser: { roles: ['viewer'] },
+};
+
+interface RawRequest {
+  persona: Persona;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+const loneSurrogates = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const wellFormed = (s: string) => s.replace(loneSurrogates, '\ufffd');
+
+/** As a client would: every character outside the unreserved set percent-encoded. */
+const encodeSegment = (s: string) => encodeURIComponent(wellFormed(s));
+/** Leaves `%`, `/` and `.` raw (so `%00`, `..`, `a/b` and stray `%` reach the server as typed); encodes what the wire forbids. */
+const rawSegment = (s: string) =>
+  [...wellFormed(s)].map((ch) => (/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]/.test(ch) ? ch : encodeURIComponent(ch))).join('');
+
+/** A JSON object text built from entries, so keys such as `__proto__` and duplicates survive. */
+const objectText = (entries: [string, unknown][]) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+
+const nestedArrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const nestedObjects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+// ---- arbitraries -------------------------------------------------------------------------
+
+const weirdText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.string({ unit: 'binary-ascii', maxLength: 20 }),
+  fc.constantFrom(
+    '', ' ', '..', '.', '...', '\u0000', 'a\u0000b', '/', 'a/b', '%', '%2F', '%00', '%2e%2e', '%zz', '%E0%A4%A', '\t', 'ACME', 'acme ',
+    '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', "' OR '1'='1", '"; DROP TABLE tenants; --',
+    '${jndi:ldap://127.0.0.1/x}', '{{7*7}}', '<script>alert(1)</script>', '\u202egnp.exe', '\ufeff', '😀', 'ﬀ', 'İ', 'null', 'undefined',
+    '0', '-1', '00000000-0000-4000-8000-000000000001', 'platform', 'PLATFORM', 'acme%2Froles',
+  ),
+  fc.integer({ min: 64, max: 4000 }).map((n) => 'a'.repeat(n)),
+  fc.string({ unit: 'grapheme-composite', minLength: 100, maxLength: 300 }),
+);
+
+const segment = (known: string[]) =>
+  fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(...known).map(encodeSegment) },
+    { weight: 3, arbitrary: weirdText.map(encodeSegment) },
+    { weight: 1, arbitrary: weirdText.map(rawSegment) },
+  );
+
+const jsonish = fc.oneof(
+  fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }),
+  fc.string({ unit: 'binary', maxLength: 60 }),
+  fc.constantFrom<unknown>('\u0000', 'a\u0000', '\ud800', '\udfff', '', ' ', null, true, false, 0, -1, 1e308, -0, [], {}, [null], { '': '' }),
+  fc.integer({ min: 200, max: 70_000 }).map((n) => 'x'.repeat(n)),
+  fc.integer({ min: 10, max: 2_000 }).map((depth) => JSON.parse(nestedArrays(depth)) as unknown),
+  fc.array(fc.string({ maxLength: 8 }), { minLength: 100, maxLength: 400 }),
+  fc.array(fc.constantFrom('viewer', 'fuzz-role', 'docs:read', 'iam:*', 'iam:admin', 'a'.repeat(200), ''), { maxLength: 5 }),
+);
+
+const fieldName = fc.oneof(
+  fc.constantFrom('slug', 'name', 'status', 'description', 'permissions', 'roles', 'id', 'tenant', 'tenant_id', 'created_at', 'updated_at', 'version', 'subject_type'),
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'isAdmin', ''),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+);
+
+/** A body text for an operation: fully arbitrary JSON, or a valid body with fields replaced or added. */
+const bodyFor = (operation: AdminOperation) => {
+  const base = Object.entries(BASE_BODIES[operation] ?? {});
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' }).map((v) => JSON.stringify(v)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(fc.array(fc.tuple(fieldName, jsonish), { minLength: 1, maxLength: 3 }), fc.boolean())
+        .map(([changes, keepBase]) => {
+          const entries = new Map<string, unknown>(keepBase ? base : []);
+          const extra: [string, unknown][] = [];
+          for (const [k, v] of changes) {
+            if (k === '__proto__' || entries.has(k) === false) extra.push([k, v]);
+            else entries.set(k, v);
+          }
+          return objectText([...entries.entries(), ...extra]);
+        }),
+    },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 100, max: 10_000 }), fc.boolean()).map(([d, arrays]) => (arrays ? nestedArrays(d) : nestedObjects(d))) },
+    { weight: 1, arbitrary: fc.constantFrom(objectText([...base, ['__proto__', { isAdmin: true, polluted: 'yes' }]]), objectText([...base, ['constructor', { prototype: { polluted: 'yes' } }]])) },
+  );
+};
+
+/** Header values Node's client can put on the wire (latin-1, no CR/LF). */
+const headerText = fc.oneof(
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 80 }),
+  fc.constantFrom('', '*', '"v1"', 'W/"v1"', '"v1", "v2"', '"v999999999"', '"v-1"', '"v1', 'v1', '"v0"', '"v01"', '"v9999999999"'),
+  fc.integer({ min: 200, max: 2_000 }).map((n) => 'k'.repeat(n)),
+);
+
+const queryText = fc
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom('limit', 'cursor', '__proto__', 'constructor', 'limit[]', 'sort', ''), fc.string({ unit: 'binary', maxLength: 10 })),
+      fc.oneof(
+        fc.constantFrom('0', '1', '2', '100', '101', '-1', '1e2', '1.5', '', 'abc', '99999999999999999999', '0x10', ' 5'),
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }).map((k) => Buffer.from(JSON.stringify({ k })).toString('base64url')),
+        fc.string({ unit: 'binary', maxLength: 20 }).map((k) => Buffer.from(JSON.stringify({ k })).toString('base64url')),
+        fc.integer({ min: 400, max: 3000 }).map((n) => 'A'.repeat(n)),
+      ),
+    ),
+    { maxLength: 4 },
+  )
+  .map((pairs) => pairs.map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`).join('&'));
+
+const routeAndPersona = fc.tuple(fc.constantFrom(...ROUTES), fc.constantFrom(...PERSONAS));
+
+// ---- the checks --------------------------------------------------------------------------
+
+const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
+
+function describeRequest(req: RawRequest): string {
+  const body = req.body === undefined ? '' : ` body=${String(req.body).slice(0, 300)}${String(req.body).length > 300 ? '…' : ''}`;
+  return `${req.persona} ${req.method} ${req.path.slice(0, 300)} headers=${JSON.stringify(req.headers ?? {})}${body}`;
+}
+
+/** Throws (with the request in the message) unless the answer keeps the error contract. */
+function checkAnswer(req: RawRequest, answer: RawAnswer): void {
+  const fail = (why: string) => {
+    throw new Error(`${why}\n  request: ${describeRequest(req)}\n  answer: ${answer.status} ${JSON.stringify(answer.headers)} ${answer.text.slice(0, 500)}`);
+  };
+  if (Object.getOwnPropertyNames(Object.prototype).sort().join() !== PROTOTYPE_KEYS.join() || ({} as Record<string, unknown>).polluted !== undefined) {
+    fail('Object.prototype was polluted');
+  }
+  if (answer.status >= 500) fail(`answered ${answer.status}`);
+  if (answer.status < 400) return;
+  if (answer.headers['content-type'] !== 'application/problem+json') fail('a 4xx that is not application/problem+json');
+  let problem: Record<string, unknown>;
+  try {
+    problem = JSON.parse(answer.text) as Record<string, unknown>;
+  } catch {
+    return fail('a 4xx whose body is not JSON');
+  }
+  const requestId = answer.headers['x-request-id'];
+  if (requestId === undefined) {
+    // Answered by the HTTP front before any function ran, as API Gateway would (no route, bad path, payload over 6 MB).
+    if (![400, 404, 413].includes(answer.status) || problem.status !== answer.status) fail('a front answer with an unexpected status');
+    return;
+  }
+  for (const field of ['type', 'title', 'detail'] as const) if (typeof problem[field] !== 'string' || problem[field] === '') fail(`problem without ${field}`);
+  if (problem.status !== answer.status) fail('problem status differs from the HTTP status');
+  if (problem.request_id !== requestId) fail('problem request_id differs from x-request-id');
+}
+
+describe('admin API under arbitrary input', () => {
+  let stack: AdminStack;
+  let host: { hostname: string; port: string };
+
+  function send(req: RawRequest): Promise<RawAnswer> {
+    return new Promise((resolve, reject) => {
+      const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
+      const headers: Record<string, string> = {
+        ...stack.headers(req.persona),
+        ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(body.length) }),
+        ...req.headers,
+      };
+      const outgoing = request({ host: host.hostname, port: host.port, method: req.method, path: req.path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      // A request the server never answers fails the property instead of hanging the file.
+      outgoing.setTimeout(5_000, () => outgoing.destroy(new Error(`no answer within 5 s: ${describeRequest(req)}`)));
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+
+  const exchange = async (req: RawRequest) => checkAnswer(req, await send(req));
+
+  /** Puts the `fuzz` tenant back as the properties expect it (a run may delete or suspend it). */
+  async function restoreFixtures(): Promise<void> {
+    await stack.db.query('test.fuzz_tenant', "INSERT INTO tenants (slug, name) VALUES ('fuzz', 'fuzz') ON CONFLICT (slug) DO UPDATE SET status = 'active'");
+    await stack.db.query(
+      'test.fuzz_role',
+      "INSERT INTO roles (tenant_id, name, permissions) SELECT id, 'fuzz-role', '{docs:read}' FROM tenants WHERE slug = 'fuzz' ON CONFLICT DO NOTHING",
+    );
+    await stack.db.query('test.fuzz_user', "INSERT INTO subjects (tenant_id, subject) SELECT id, 'fuzz-user' FROM tenants WHERE slug = 'fuzz' ON CONFLICT DO NOTHING");
+  }
+
+  const pathFor = (route: AdminRoute, persona: Persona) =>
+    fc
+      .record(Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1]!, segment(KNOWN[persona][m[1]!] ?? ['x'])])))
+      .map((params) => route.path.replace(/\{(\w+)\}/g, (_, name: string) => (params as Record<string, string>)[name]!));
+
+  const knownPath = (route: AdminRoute, persona: Persona) =>
+    route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeSegment(KNOWN[persona][name]?.[0] ?? 'x'));
+
+  const preconditions = (route: AdminRoute): Record<string, string> => (route.method === 'PATCH' ? { 'if-match': '*' } : {});
+
+  beforeAll(async () => {
+    stack = await startAdminStack();
+    const url = new URL(stack.url);
+    host = { hostname: url.hostname, port: url.port };
+    await restoreFixtures();
+  });
+  afterAll(() => stack.stop());
+
+  it('never answers 5xx and always a well-formed problem to arbitrary JSON bodies', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        routeAndPersona.chain(([[operation, route], persona]) => fc.tuple(fc.constant(operation), fc.constant(route), fc.constant(persona), bodyFor(operation))),
+        async ([, route, persona, body]) => {
+          await restoreFixtures();
+          await exchange({ persona, method: route.method, path: knownPath(route, persona), headers: preconditions(route), body });
+        },
+      ),
+      FC_OPTIONS,
+    );
+  }, 60_000);
+
+  it('never answers 5xx and always a well-formed problem to arbitrary path segments', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        routeAndPersona.chain(([[operation, route], persona]) => fc.tuple(fc.constant(operation), fc.constant(route), fc.constant(persona), pathFor(route, persona))),
+        async ([operation, route, persona, path]) => {
+          await restoreFixtures();
+          const base = BASE_BODIES[operation];
+          await exchange({ persona, method: route.method, path, headers: preconditions(route), body: base && JSON.stringify(base) });
+        },
+      ),
+      FC_OPTIONS,
+    );
+  }, 60_000);
+
+  it('never answers 5xx and always a well-formed problem to arbitrary query strings', async () => {
+    await fc.assert(
+      fc.asyncProperty(routeAndPersona, queryText, async ([[operation, route], persona], query) => {
+        await restoreFixtures();
+        const base = BASE_BODIES[operation];
+        await exchange({ persona, method: route.method, path: `${knownPath(route, persona)}?${query}`, headers: preconditions(route), body: base && JSON.stringify(base) });
+      }),
+      FC_OPTIONS,
+    );
+  }, 60_000);
+
+  it('never answers 5xx and always a well-formed problem to arbitrary If-Match, Idempotency-Key, Content-Type and X-Request-Id', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        routeAndPersona,
+        fc.record(
+          {
+            'if-match': headerText,
+            'idempotency-key': headerText,
+            'content-type': fc.oneof(headerText, fc.constantFrom('text/plain', 'application/json; charset=utf-16', 'application/merge-patch+json', 'application/jsonx', 'multipart/form-data; boundary=x')),
+            'x-request-id': headerText,
+          },
+          { requiredKeys: [] },
+        ),
+        async ([[operation, route], persona], headers) => {
+          await restoreFixtures();
+          const base = BASE_BODIES[operation];
+          await exchange({ persona, method: route.method, path: knownPath(route, persona), headers, body: base && JSON.stringify(base) });
+        },
+      ),
+      FC_OPTIONS,
+    );
+  }, 60_000);
+
+  it('answers every raw malformed body with a 4xx problem, on every route that takes a body', async () => {
+    const utf16 = Buffer.from('{"name":"utf16","permissions":[]}', 'utf16le');
+    const bodies: [string, string | Buffer, Record<string, string>?][] = [
+      ['empty', ''],
+      ['whitespace', '  \n '],
+      ['an unterminated object', '{'],
+      ['a lone closing brace', '}'],
+      ['a truncated member', '{"name":'],
+      ['null', 'null'],
+      ['a number', '42'],
+      ['a string', '"text"'],
+      ['an array', '[]'],
+      ['NaN', 'NaN'],
+      ['a NaN member', '{"name": NaN}'],
+      ['a trailing comma', '{"name":"a","permissions":[],}'],
+      ['single quotes', "{'name':'a'}"],
+      ['trailing garbage', '{"name":"a","permissions":[]}garbage'],
+      ['a byte-order mark', '\ufeff{"name":"bom","permissions":[]}'],
+      ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x7d])],
+      ['UTF-16', utf16],
+      ['UTF-16 announced as such', utf16, { 'content-type': 'application/json; charset=utf-16' }],
+      ['a lone surrogate escape', '{"name":"a","description":"\\ud800","permissions":[],"slug":"x","roles":[]}'],
+      ['a NUL escape in every string', '{"name":"a\\u0000","description":"\\u0000","permissions":["\\u0000"],"slug":"\\u0000","roles":["\\u0000"]}'],
+      ['a NUL escape in a key', '{"name\\u0000":"a"}'],
+      ['duplicate keys', '{"name":"a","name":"b","permissions":[],"permissions":[1]}'],
+      ['a __proto__ member', '{"__proto__":{"isAdmin":true,"polluted":"yes"},"name":"pp","permissions":[]}'],
+      ['a constructor.prototype member', '{"constructor":{"prototype":{"polluted":"yes"}},"name":"pp","permissions":[]}'],
+      ['a huge exponent', '{"name":"a","permissions":[],"version":1e999}'],
+      ['a 30-digit number', '{"name":123456789012345678901234567890}'],
+      ['deeply nested arrays', nestedArrays(20_000)],
+      ['deeply nested objects', nestedObjects(10_000)],
+      ['a body just over 64 KiB', JSON.stringify({ name: 'big', description: 'x'.repeat(65 * 1024), permissions: [] })],
+      ['a body over the 6 MB payload limit', 'x'.repeat(6 * 1024 * 1024 + 10)],
+      ['plain text', 'name=a', { 'content-type': 'text/plain' }],
+      ['form encoding', 'name=a&permissions=x', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ];
+    const failures: string[] = [];
+    for (const [operation, route] of ROUTES.filter(([, r]) => HAS_BODY.has(r.method))) {
+      for (const persona of PERSONAS) {
+        for (const [name, body, headers] of bodies) {
+          const req: RawRequest = { persona, method: route.method, path: knownPath(route, persona), headers: { ...preconditions(route), ...headers }, body };
+          try {
+            await restoreFixtures();
+            const answer = await send(req);
+            checkAnswer(req, answer);
+            if (persona === 'platformAdmin' && answer.status < 400) failures.push(`${operation} accepted ${name}: ${answer.status} ${answer.text.slice(0, 200)}`);
+          } catch (error) {
+            failures.push(`${operation} with ${name}: ${(error as Error).message.split('\n')[0]}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  it('answers a malformed percent-escape in a path segment with a 4xx problem instead of hanging', async () => {
+    for (const path of ['/tenants/acme/roles/%E0%A4%A', '/tenants/%zz/roles', '/tenants/acme/users/%']) {
+      const req: RawRequest = { persona: 'platformAdmin', method: 'GET', path };
+      checkAnswer(req, await send(req));
+    }
+  });
+});
