@@ -15,7 +15,14 @@ const pgPort = 56000 + Math.floor(Math.random() * 2000);
 interface Started {
   child: ChildProcess;
   output: () => string;
-  stack: { api_url: string; enrich_url: string; api_key: string; demo: { subject: string; tenant: string }; curl: string };
+  stack: {
+    api_url: string;
+    enrich_url: string;
+    api_key: string;
+    demo: { subject: string; tenant: string };
+    curl: string;
+    idp: { issuer: string; token_endpoint: string; admin: { client_id: string; client_secret: string }; admin_token: string };
+  };
 }
 
 async function npmStart(): Promise<Started> {
@@ -25,6 +32,7 @@ async function npmStart(): Promise<Started> {
     PORT: '0',
     IAM_LOCAL_DIR: stateDir,
     EMBEDDED_PG_PORT: String(pgPort),
+    DEV_IDP_PORT: '0',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -83,6 +91,24 @@ describe('npm start', () => {
     const response = await enrich(first!.stack, { subject: 'user-alice' }, {});
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('serves the admin API to the printed admin token and to a fresh client-credentials token', async () => {
+    const { stack } = first!;
+    const listed = await fetch(`${stack.api_url}/tenants`, { headers: { authorization: `Bearer ${stack.idp.admin_token}` } });
+    expect(listed.status).toBe(200);
+    expect((await listed.json()).items.map((t: { slug: string }) => t.slug)).toEqual(['acme', 'globex', 'platform']);
+    const grant = await fetch(stack.idp.token_endpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${stack.idp.admin.client_id}:${stack.idp.admin.client_secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const { access_token } = (await grant.json()) as { access_token: string };
+    const role = await fetch(`${stack.api_url}/tenants/acme/roles/viewer`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(await role.json()).toMatchObject({ tenant: 'acme', name: 'viewer', permissions: ['invoices:read', 'reports:read'] });
   });
 
   it('answers an unknown route with a problem', async () => {
