@@ -4,10 +4,10 @@
  * not at all.
  */
 import { createHash } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError, ConflictError } from '../errors.js';
 import type { CloudEvent } from '../events/catalog.js';
 import type { PolicyRepositories, PolicyStore } from './ports.js';
-import type { Tenant } from './model.js';
+import { PLATFORM_TENANT, type Tenant } from './model.js';
 
 export interface MutationContext {
   actor: string;
@@ -59,6 +59,10 @@ export async function mutate(
       if (earlier) return { ...earlier, replayed: true };
     }
     const outcome = await work(tx);
+    // Nobody may remove the last platform admin: the admin API would then lock everyone out.
+    if (outcome.tenant?.slug === PLATFORM_TENANT && (await tx.tenants.countPlatformAdmins()) === 0) {
+      throw new ConflictError('This change would leave the platform without an admin (iam:* in tenant "platform").', 'last-platform-admin');
+    }
     for (const event of outcome.events) await tx.outbox.add(event);
     await tx.audit.append({
       actor: ctx.actor,

@@ -5,19 +5,26 @@
 import type { CloudEvent } from '../events/catalog.js';
 import type { AuditEntry, Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from './model.js';
 
+export interface Lock {
+  lock?: boolean;
+}
+
 export interface TenantRepository {
   create(input: { slug: string; name: string; status: TenantStatus }): Promise<Tenant>;
-  get(slug: string): Promise<Tenant | undefined>;
+  /** `lock` holds the row until the transaction ends, so a version check cannot race. */
+  get(slug: string, options?: Lock): Promise<Tenant | undefined>;
   list(page: PageRequest): Promise<Page<Tenant>>;
   update(slug: string, change: { name?: string | undefined; status?: TenantStatus | undefined }): Promise<Tenant>;
   delete(slug: string): Promise<void>;
   /** Clients registered in the IdP keep a tenant alive: they must be deleted there first. */
   countClients(tenantId: string): Promise<number>;
+  /** Subjects holding `iam:*` in the platform tenant, as this transaction sees them. */
+  countPlatformAdmins(): Promise<number>;
 }
 
 export interface RoleRepository {
   create(tenantId: string, input: { name: string; description: string; permissions: string[] }): Promise<Role>;
-  get(tenantId: string, name: string): Promise<Role | undefined>;
+  get(tenantId: string, name: string, options?: Lock): Promise<Role | undefined>;
   list(tenantId: string, page: PageRequest): Promise<Page<Role>>;
   update(tenantId: string, name: string, change: { description?: string | undefined; permissions?: string[] | undefined }): Promise<Role>;
   delete(tenantId: string, name: string): Promise<void>;
@@ -26,7 +33,7 @@ export interface RoleRepository {
 }
 
 export interface UserMappingRepository {
-  get(tenantId: string, subject: string): Promise<UserMapping | undefined>;
+  get(tenantId: string, subject: string, options?: Lock): Promise<UserMapping | undefined>;
   list(tenantId: string, page: PageRequest): Promise<Page<UserMapping>>;
   /** Creates the mapping or replaces its roles; returns it and whether it was created. */
   put(tenantId: string, subject: string, roles: readonly string[]): Promise<{ mapping: UserMapping; created: boolean }>;

@@ -3,12 +3,12 @@ import { NotFoundError } from '../errors.js';
 import { cloudEvent } from '../events/catalog.js';
 import type { PageRequest, Role } from './model.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
-import type { PolicyRepositories } from './ports.js';
+import type { Lock, PolicyRepositories } from './ports.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { pageView, roleView } from './views.js';
 
-async function requireRole(repos: PolicyRepositories, tenantId: string, name: string): Promise<Role> {
-  const role = await repos.roles.get(tenantId, name);
+async function requireRole(repos: PolicyRepositories, tenantId: string, name: string, options?: Lock): Promise<Role> {
+  const role = await repos.roles.get(tenantId, name, options);
   if (!role) throw new NotFoundError(`Role "${name}" does not exist in this tenant.`, 'role-not-found');
   return role;
 }
@@ -55,7 +55,7 @@ export const updateRole = (
 ) =>
   mutate(deps.store, ctx, 'role.update', async (tx) => {
     const tenant = await requireTenant(tx, slug);
-    checkVersion((await requireRole(tx, tenant.id, name)).version, ifMatch);
+    checkVersion((await requireRole(tx, tenant.id, name, { lock: true })).version, ifMatch);
     const role = await tx.roles.update(tenant.id, name, change);
     const view = roleView(role, slug);
     return {
@@ -70,7 +70,7 @@ export const updateRole = (
 export const deleteRole = (deps: Deps, ctx: MutationContext, slug: string, name: string, ifMatch: IfMatch) =>
   mutate(deps.store, ctx, 'role.delete', async (tx) => {
     const tenant = await requireTenant(tx, slug);
-    const role = await requireRole(tx, tenant.id, name);
+    const role = await requireRole(tx, tenant.id, name, { lock: true });
     checkVersion(role.version, ifMatch);
     await tx.roles.delete(tenant.id, name);
     return {

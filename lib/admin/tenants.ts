@@ -3,15 +3,15 @@ import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors
 import { cloudEvent } from '../events/catalog.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import { PLATFORM_TENANT, type PageRequest, type Tenant, type TenantStatus } from './model.js';
-import type { PolicyRepositories, PolicyStore } from './ports.js';
+import type { Lock, PolicyRepositories, PolicyStore } from './ports.js';
 import { pageView, tenantView } from './views.js';
 
 export interface Deps {
   store: PolicyStore;
 }
 
-export async function requireTenant(repos: Pick<PolicyRepositories, 'tenants'>, slug: string): Promise<Tenant> {
-  const tenant = await repos.tenants.get(slug);
+export async function requireTenant(repos: Pick<PolicyRepositories, 'tenants'>, slug: string, options?: Lock): Promise<Tenant> {
+  const tenant = await repos.tenants.get(slug, options);
   if (!tenant) throw new NotFoundError(`Tenant "${slug}" does not exist.`, 'tenant-not-found');
   return tenant;
 }
@@ -49,7 +49,7 @@ export const updateTenant = (
   change: { name?: string | undefined; status?: TenantStatus | undefined },
 ) =>
   mutate(deps.store, ctx, 'tenant.update', async (tx) => {
-    const current = await requireTenant(tx, slug);
+    const current = await requireTenant(tx, slug, { lock: true });
     checkVersion(current.version, ifMatch);
     if (slug === PLATFORM_TENANT && change.status === 'suspended') {
       throw new ConflictError('The platform tenant cannot be suspended.', 'tenant-reserved');
@@ -67,7 +67,7 @@ export const updateTenant = (
 export const deleteTenant = (deps: Deps, ctx: MutationContext, slug: string, ifMatch: IfMatch) =>
   mutate(deps.store, ctx, 'tenant.delete', async (tx) => {
     if (slug === PLATFORM_TENANT) throw new ConflictError('The platform tenant cannot be deleted.', 'tenant-reserved');
-    const tenant = await requireTenant(tx, slug);
+    const tenant = await requireTenant(tx, slug, { lock: true });
     checkVersion(tenant.version, ifMatch);
     if ((await tx.tenants.countClients(tenant.id)) > 0) {
       throw new ConflictError('The tenant still has OAuth clients; delete them first (they live in the IdP too).', 'tenant-has-clients');

@@ -3,12 +3,12 @@ import { BadRequestError, ConflictError, NotFoundError, PreconditionFailedError 
 import { cloudEvent } from '../events/catalog.js';
 import type { PageRequest, UserMapping } from './model.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
-import type { PolicyRepositories } from './ports.js';
+import type { Lock, PolicyRepositories } from './ports.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { pageView, userView } from './views.js';
 
-async function requireUser(repos: PolicyRepositories, tenantId: string, subject: string): Promise<UserMapping> {
-  const mapping = await repos.users.get(tenantId, subject);
+async function requireUser(repos: PolicyRepositories, tenantId: string, subject: string, options?: Lock): Promise<UserMapping> {
+  const mapping = await repos.users.get(tenantId, subject, options);
   if (!mapping || mapping.subjectType !== 'user') throw new NotFoundError('The subject has no mapping in this tenant.', 'user-not-found');
   return mapping;
 }
@@ -18,7 +18,7 @@ const target = (tenant: string, subject: string) => `tenants/${tenant}/users/${e
 export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch, roles: string[]) =>
   mutate(deps.store, ctx, 'user.put', async (tx) => {
     const tenant = await requireTenant(tx, slug);
-    const existing = await tx.users.get(tenant.id, subject);
+    const existing = await tx.users.get(tenant.id, subject, { lock: true });
     if (existing?.subjectType === 'client') {
       throw new ConflictError('The subject is an OAuth client of this tenant; manage its roles through /clients.', 'subject-is-client');
     }
@@ -60,7 +60,7 @@ export async function listUsers(deps: Deps, slug: string, page: PageRequest): Pr
 export const deleteUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch) =>
   mutate(deps.store, ctx, 'user.delete', async (tx) => {
     const tenant = await requireTenant(tx, slug);
-    checkVersion((await requireUser(tx, tenant.id, subject)).version, ifMatch);
+    checkVersion((await requireUser(tx, tenant.id, subject, { lock: true })).version, ifMatch);
     await tx.users.delete(tenant.id, subject);
     return {
       reply: { status: 204 },

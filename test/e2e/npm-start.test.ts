@@ -97,7 +97,7 @@ describe('npm start', () => {
     const { stack } = first!;
     const listed = await fetch(`${stack.api_url}/tenants`, { headers: { authorization: `Bearer ${stack.idp.admin_token}` } });
     expect(listed.status).toBe(200);
-    expect((await listed.json()).items.map((t: { slug: string }) => t.slug)).toEqual(['acme', 'globex', 'platform']);
+    expect(((await listed.json()) as { items: Array<{ slug: string }> }).items.map((t) => t.slug)).toEqual(['acme', 'globex', 'platform']);
     const grant = await fetch(stack.idp.token_endpoint, {
       method: 'POST',
       headers: {

@@ -86,7 +86,7 @@ describe('admin API behaviours', () => {
   beforeAll(async () => {
     stack = await startAdminStack();
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   describe('keyset pagination', () => {
     const names = ['page-role-1', 'page-role-2', 'page-role-3', 'page-role-4', 'page-role-5'];
@@ -205,6 +205,17 @@ describe('admin API behaviours', () => {
       expect({ status: replay.status, json: replay.json, replayed: replay.headers.get('idempotent-replayed') }).toEqual({ status: 201, json: first.json, replayed: 'true' });
     });
 
+    it('turns concurrent creates with one key into one creation and replays', async () => {
+      const body = { name: 'idem-concurrent', permissions: ['docs:read'] };
+      const { result, events, audit } = await changes(stack.db, () =>
+        Promise.all(Array.from({ length: 8 }, () => admin('POST', '/tenants/acme/roles', body, { 'idempotency-key': 'idem-concurrent-1' }))),
+      );
+      expect(result.map((a) => a.status)).toEqual(Array(8).fill(201));
+      expect(result.filter((a) => a.headers.get('idempotent-replayed') === null)).toHaveLength(1);
+      expect(new Set(result.map((a) => a.json.id)).size).toBe(1);
+      expect([events.length, audit.length]).toEqual([1, 1]);
+    });
+
     it.each([
       ['longer than 255 characters', 'k'.repeat(256)],
       ['with a space', 'two words'],
@@ -232,6 +243,18 @@ describe('admin API behaviours', () => {
       expectProblem(await admin('PATCH', '/tenants/versioned/roles/editor', { description: 'lost update' }, { 'if-match': '"v1"' }), 412);
       const reread = await admin('GET', '/tenants/versioned/roles/editor');
       expect([reread.headers.get('etag'), reread.json.description]).toEqual(['"v2"', 'current']);
+    });
+
+    it.each([
+      ['role', '/tenants/versioned/roles/racer', { description: 'mine' }],
+      ['tenant', '/tenants/racing', { name: 'Mine' }],
+    ])('lets exactly one of many concurrent PATCHes of a %s carrying the same If-Match win', async (kind, path, change) => {
+      if (kind === 'role') expect((await admin('POST', '/tenants/versioned/roles', { name: 'racer', permissions: [] })).status).toBe(201);
+      else expect((await admin('POST', '/tenants', { slug: 'racing', name: 'Racing' })).status).toBe(201);
+      const answers = await Promise.all(Array.from({ length: 12 }, () => admin('PATCH', path, change, { 'if-match': '"v1"' })));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([200, ...Array(11).fill(412)]);
+      expect((await admin('GET', path)).headers.get('etag')).toBe('"v2"');
     });
 
     it('versions a tenant the same way', async () => {
@@ -288,6 +311,17 @@ describe('admin API behaviours', () => {
     });
   });
 
+  describe('text the database cannot store', () => {
+    it.each([
+      ['a role create', 'POST', '/tenants/acme/roles', { name: 'nul-role', description: 'before\u0000after', permissions: [] }, {}],
+      ['a role update', 'PATCH', '/tenants/acme/roles/viewer', { description: 'before\u0000after' }, { 'if-match': '*' }],
+    ] as const)('refuses a NUL character in the description of %s with 400 and changes nothing', async (_name, method, path, body, headers) => {
+      const { result, events, audit } = await changes(stack.db, () => admin(method, path, body, headers));
+      expectProblem(result, 400);
+      expect({ events, audit }).toEqual({ events: [], audit: [] });
+    });
+  });
+
   describe('as enrich-token sees it', () => {
     it('answers 403 for the subjects of a suspended tenant at once, and 200 again on resume', async () => {
       await tenantWith('suspendable', { member: ['docs:read', 'docs:comment'] }, { 'susp-user': ['member'] });
@@ -317,6 +351,33 @@ describe('admin API behaviours', () => {
       expect(listed.json.items.flatMap((u: { roles: string[] }) => u.roles)).not.toContain('drop');
       expect((await enrich('prune-1', 'pruning')).json).toMatchObject({ roles: ['keep'], permissions: ['a:read', 'shared:read'] });
       expect((await enrich('prune-2', 'pruning')).json).toMatchObject({ roles: [], permissions: [] });
+    });
+  });
+
+  describe('as enrich-token sees it, further', () => {
+    it("gives a subject a role's new permissions as soon as the PATCH answers", async () => {
+      await tenantWith('widening', { analyst: ['reports:read'] }, { 'wide-user': ['analyst'] });
+      expect((await enrich('wide-user', 'widening')).json.permissions).toEqual(['reports:read']);
+      const patched = await admin('PATCH', '/tenants/widening/roles/analyst', { permissions: ['reports:write', 'reports:read', 'reports:write'] }, { 'if-match': '"v1"' });
+      expect(patched.status).toBe(200);
+      expect((await enrich('wide-user', 'widening')).json.permissions).toEqual(['reports:read', 'reports:write']);
+    });
+
+    it('answers 404 for the subjects of a deleted tenant', async () => {
+      await tenantWith('doomed', { member: ['x:read'] }, { 'doomed-user': ['member'] });
+      expect((await enrich('doomed-user', 'doomed')).status).toBe(200);
+      expect((await admin('DELETE', '/tenants/doomed')).status).toBe(204);
+      const gone = await enrich('doomed-user', 'doomed');
+      expect([gone.status, gone.json.type]).toEqual([404, 'urn:citadel:iam:problem:tenant-not-found']);
+    });
+
+    it('changes the ETag of a mapping whose roles changed because a role was deleted (RFC 9110 §8.8.1)', async () => {
+      await tenantWith('etags', { stays: ['a:read'], goes: ['b:read'] }, { 'etag-user': ['stays', 'goes'] });
+      const before = await admin('GET', '/tenants/etags/users/etag-user');
+      expect((await admin('DELETE', '/tenants/etags/roles/goes')).status).toBe(204);
+      const after = await admin('GET', '/tenants/etags/users/etag-user');
+      expect(after.json.roles).toEqual(['stays']);
+      expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'));
     });
   });
 
@@ -432,6 +493,20 @@ describe('admin API behaviours', () => {
       expectProblem(result, 409);
       expect({ events, audit }).toEqual({ events: [], audit: [] });
       expect((await admin('GET', '/tenants/platform')).json.status).toBe('active');
+      expect((await admin('GET', '/tenants')).status).toBe(200);
+    });
+
+    it.each([
+      ['removing the last platform admin', 'DELETE', '/tenants/platform/users/test-platform-admin', undefined],
+      ['emptying the last platform admin’s roles', 'PUT', '/tenants/platform/users/test-platform-admin', { roles: [] }],
+      ['taking iam:* from the platform-admin role', 'PATCH', '/tenants/platform/roles/platform-admin', { permissions: ['iam:admin'] }],
+      ['deleting the platform-admin role', 'DELETE', '/tenants/platform/roles/platform-admin', undefined],
+    ])('refuses %s (409), which would lock everyone out', async (_, method, path, body) => {
+      const headers = method === 'PATCH' ? { 'if-match': (await admin('GET', path)).headers.get('etag')! } : undefined;
+      const { result, events, audit } = await changes(stack.db, () => admin(method, path, body, headers));
+      expectProblem(result, 409);
+      expect(result.json.type).toBe('urn:citadel:iam:problem:last-platform-admin');
+      expect({ events, audit }).toEqual({ events: [], audit: [] });
       expect((await admin('GET', '/tenants')).status).toBe(200);
     });
   });

@@ -104,7 +104,7 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     const secret = await addRole(stack.db, globexId, GLOBEX.role, ['globex:secrets:read']);
     await mapSubject(stack.db, globexId, GLOBEX.subject, [secret]);
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   const crossTenant: Case[] = routes.flatMap(([operation, route]): Case[] => {
     if (!route.path.includes('{tenant}')) return [];

@@ -93,7 +93,7 @@ describe('admin API bearer-token authentication', () => {
     bad.set('a valid token followed by a second credential', `Bearer ${good} ${good}`);
     bad.set('a valid token with a quoted value', `Bearer "${good}"`);
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   it('accepts a fresh token from the IdP', async () => {
     const answer = await call(`Bearer ${good}`);
@@ -120,6 +120,16 @@ describe('admin API bearer-token authentication', () => {
       [...bad.keys()].map((name) => [name, { status: 401, contentType: 'application/problem+json', challenge: true, problem: true, echoed: [] }]),
     );
     expect(outcomes).toEqual(expected);
+  });
+
+  it('refuses with 401 a token whose sub is not a non-empty string (RFC 7519 §4.1.2)', async () => {
+    const subs: Record<string, unknown> = { number: 123, array: [BOOTSTRAP_ADMIN], object: { id: BOOTSTRAP_ADMIN }, empty: '' };
+    const outcomes: Record<string, unknown> = {};
+    for (const [name, sub] of Object.entries(subs)) {
+      const answer = await call(`Bearer ${await mintAccessToken(stack.idp, { sub: sub as string })}`);
+      outcomes[name] = [answer.status, /^Bearer\b/.test(answer.headers.get('www-authenticate') ?? '')];
+    }
+    expect(outcomes).toEqual({ number: [401, true], array: [401, true], object: [401, true], empty: [401, true] });
   });
 
   it('reads the auth scheme case-insensitively, as RFC 9110 §11.1 requires', async () => {

@@ -22,8 +22,12 @@ export function postgresRoles(db: Queryable): RoleRepository {
         throw error;
       }
     },
-    async get(tenantId, name) {
-      const [row] = await db.query<RoleRow>('role.get', `SELECT ${COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2`, [tenantId, name]);
+    async get(tenantId, name, options) {
+      const [row] = await db.query<RoleRow>(
+        options?.lock ? 'role.get_locked' : 'role.get',
+        `SELECT ${COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2${options?.lock ? ' FOR UPDATE' : ''}`,
+        [tenantId, name],
+      );
       return row && toRole(row);
     },
     async list(tenantId, page) {
@@ -45,7 +49,15 @@ export function postgresRoles(db: Queryable): RoleRepository {
       return toRole(row!);
     },
     async delete(tenantId, name) {
-      // subject_roles rows go with it (ON DELETE CASCADE): the role leaves every mapping.
+      // The mappings that held it change: new versions (ETags) for them. Then the role goes, and
+      // its subject_roles rows with it (ON DELETE CASCADE): it leaves every mapping.
+      await db.query(
+        'role.delete.touch_mappings',
+        `UPDATE subjects s SET version = s.version + 1, updated_at = now()
+           FROM subject_roles sr JOIN roles r ON r.id = sr.role_id
+          WHERE r.tenant_id = $1 AND r.name = $2 AND s.tenant_id = sr.tenant_id AND s.subject = sr.subject`,
+        [tenantId, name],
+      );
       await db.query('role.delete', 'DELETE FROM roles WHERE tenant_id = $1 AND name = $2', [tenantId, name]);
     },
     async missing(tenantId, names) {

@@ -22,8 +22,12 @@ export function postgresTenants(db: Queryable): TenantRepository {
         throw error;
       }
     },
-    async get(slug) {
-      const [row] = await db.query<TenantRow>('tenant.get', `SELECT ${COLUMNS} FROM tenants WHERE slug = $1`, [slug]);
+    async get(slug, options) {
+      const [row] = await db.query<TenantRow>(
+        options?.lock ? 'tenant.get_locked' : 'tenant.get',
+        `SELECT ${COLUMNS} FROM tenants WHERE slug = $1${options?.lock ? ' FOR UPDATE' : ''}`,
+        [slug],
+      );
       return row && toTenant(row);
     },
     async list(page) {
@@ -46,6 +50,14 @@ export function postgresTenants(db: Queryable): TenantRepository {
     },
     async delete(slug) {
       await db.query('tenant.delete', 'DELETE FROM tenants WHERE slug = $1', [slug]);
+    },
+    async countPlatformAdmins() {
+      const [row] = await db.query<{ n: number }>(
+        'tenant.count_platform_admins',
+        `SELECT count(*)::int AS n FROM subject_claims
+          WHERE tenant_slug = 'platform' AND tenant_status = 'active' AND claims->'permissions' ? 'iam:*'`,
+      );
+      return row!.n;
     },
     async countClients(tenantId) {
       const [row] = await db.query<{ n: number }>('tenant.count_clients', 'SELECT count(*)::int AS n FROM clients WHERE tenant_id = $1', [tenantId]);

@@ -10,7 +10,10 @@ const SELECT = `
     LEFT JOIN roles r ON r.id = sr.role_id`;
 
 export function postgresUserMappings(db: Queryable): UserMappingRepository {
-  const get = async (tenantId: string, subject: string) => {
+  const get = async (tenantId: string, subject: string, options?: { lock?: boolean }) => {
+    if (options?.lock) {
+      await db.query('user.lock', 'SELECT 1 FROM subjects WHERE tenant_id = $1 AND subject = $2 FOR UPDATE', [tenantId, subject]);
+    }
     const [row] = await db.query<MappingRow>(
       'user.get',
       `${SELECT} WHERE s.tenant_id = $1 AND s.subject = $2 GROUP BY s.tenant_id, s.subject`,

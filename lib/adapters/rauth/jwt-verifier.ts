@@ -36,18 +36,23 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
   return {
     async verify(token) {
       const keys = await keySet();
+      let payload: jose.JWTPayload;
       try {
-        const { payload } = await jose.jwtVerify(token, keys, {
+        ({ payload } = await jose.jwtVerify(token, keys, {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: [...options.algorithms],
           requiredClaims: ['exp', 'sub'],
           clockTolerance: 5,
-        });
-        return { subject: payload.sub! };
+        }));
       } catch (error) {
         throw translate(error, options);
       }
+      // jose checks that `sub` is present, not that it is a usable subject.
+      if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
+        throw new UnauthorizedError('The access token has no usable "sub" claim.', CHALLENGE);
+      }
+      return { subject: payload.sub };
     },
   };
 }
