@@ -10,14 +10,13 @@ const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;.*)?$/i;
 
 export function readJsonBody(event: HttpEvent, maxBytes: number): unknown {
   const raw = event.body ?? '';
-  const buffer = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (buffer.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const contentType = event.headers?.['content-type'];
   if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json, not "${contentType.slice(0, 100)}".`);
   }
-  if (buffer.byteLength === 0) throw new BadRequestError('The request body is empty; a JSON object is required.');
-  const text = buffer.toString('utf8');
+  if (text.length === 0) throw new BadRequestError('The request body is empty; a JSON object is required.');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -33,8 +33,19 @@ describe('migrations', () => {
 
   it('apply nothing the second time and keep the bootstrap admin mapped once', async () => {
     expect(await migrate({ databaseUrl: url, bootstrapAdminSubject: 'first-admin', log })).toEqual([]);
-    const rows = await db.query('test.claims', "SELECT tenant_slug, claims FROM subject_claims WHERE subject = 'first-admin'");
-    expect(rows).toEqual([{ tenant_slug: 'platform', claims: { roles: ['platform-admin'], permissions: ['iam:*'] } }]);
+    const rows = await db.query('test.claims', "SELECT tenant_slug, claims::jsonb AS claims FROM subject_claims WHERE subject = 'first-admin'");
+    expect(rows).toEqual([
+      {
+        tenant_slug: 'platform',
+        claims: {
+          tenant: { id: '00000000-0000-4000-8000-000000000001', slug: 'platform' },
+          status: 'active',
+          subject_type: 'user',
+          roles: ['platform-admin'],
+          permissions: ['iam:*'],
+        },
+      },
+    ]);
   });
 
   it('reject a tenant slug outside [a-z0-9-]{2,63}', async () => {

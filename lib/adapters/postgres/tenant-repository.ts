@@ -55,7 +55,7 @@ export function postgresTenants(db: Queryable): TenantRepository {
       const [row] = await db.query<{ n: number }>(
         'tenant.count_platform_admins',
         `SELECT count(*)::int AS n FROM subject_claims
-          WHERE tenant_slug = 'platform' AND tenant_status = 'active' AND claims->'permissions' ? 'iam:*'`,
+          WHERE tenant_slug = 'platform' AND tenant_status = 'active' AND claims::jsonb->'permissions' ? 'iam:*'`,
       );
       return row!.n;
     },
