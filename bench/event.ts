@@ -1,9 +1,10 @@
 /**
- * A Function URL (payload 2.0) event and a Lambda context, shaped like local/http-front.ts
- * builds them for POST /system/enrich-token.
+ * A Function URL (payload 2.0) event for POST /system/enrich-token, shaped like
+ * local/http-front.ts builds it but with nothing computed per call that a gateway would not send:
+ * the harness's own cost is counted in case (b), so it is kept minimal.
  */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 const PATH = '/system/enrich-token';
 
@@ -36,22 +37,5 @@ export function enrichEvent(body: string, apiKey: string): APIGatewayProxyEventV
     },
     body,
     isBase64Encoded: false,
-  };
-}
-
-export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'iam-service-bench-enrich-token',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:iam-service-bench',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: 'local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 6000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

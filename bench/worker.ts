@@ -8,7 +8,8 @@
  * the handler is imported dynamically so nothing reads the environment before that.
  */
 import type { AddressInfo } from 'node:net';
-import { enrichEvent, lambdaContext } from './event.js';
+import { lambdaContext } from '../local/http-front.js';
+import { enrichEvent } from './event.js';
 import { type CpuUsage, startCpuMeter } from './cpu.js';
 import { type CaseResult, summarize } from './stats.js';
 import { type Call, enrichBody, randomCall, subjectName, tenantSlug, TENANTS } from './workload.js';
@@ -107,13 +108,13 @@ async function floor(): Promise<void> {
 async function handlerCase(): Promise<void> {
   const { handler } = await import('../functions/enrich-token.js');
   const apiKey = process.env.ENRICH_API_KEYS!;
-  const invoke = (body: string) => handler(enrichEvent(body, apiKey), lambdaContext());
+  const invoke = (body: string) => handler(enrichEvent(body, apiKey), lambdaContext('/system/enrich-token'));
   const first = await invoke(JSON.stringify({ subject: subjectName(1) }));
   const sample = `${first.statusCode} ${first.body}`;
   await measure(
     () => enrichEvent(enrichBody(randomCall()), apiKey),
     async (event) => {
-      const response = await handler(event, lambdaContext());
+      const response = await handler(event, lambdaContext('/system/enrich-token'));
       if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${response.body} (request ${event.body})`);
     },
     sample,

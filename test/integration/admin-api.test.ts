@@ -7,21 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { type AdminStack, ENRICH_KEY, startAdminStack } from '../support/admin-stack.js';
 import { BOOTSTRAP_ADMIN } from '../support/test-database.js';
+import { expectProblem } from '../support/problem.js';
 
 type Answer = Awaited<ReturnType<AdminStack['call']>>;
 
-function expectProblem(answer: Answer, status: number): void {
-  expect({ status: answer.status, contentType: answer.headers.get('content-type') }).toEqual({ status, contentType: 'application/problem+json' });
-  expect(answer.json).toEqual(
-    expect.objectContaining({
-      type: expect.stringMatching(/^urn:citadel:iam:problem:/),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      request_id: answer.headers.get('x-request-id'),
-    }),
-  );
-}
 
 interface OutboxRow extends Record<string, unknown> {
   id: string;

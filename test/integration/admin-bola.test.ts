@@ -9,6 +9,7 @@ import type { Database } from '../../lib/adapters/postgres/database.js';
 import { ADMIN_ROUTES, type AdminOperation, type AdminRoute } from '../../lib/admin/routes.js';
 import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
 import { addRole, mapSubject } from '../support/policy-fixture.js';
+import { expectProblem } from '../support/problem.js';
 
 /** globex's resources, created by the fixtures; none of these names exists in acme. */
 const GLOBEX = { tenant: 'globex', role: 'globex-secret-role', subject: 'globex-only-user' };
@@ -80,19 +81,6 @@ const auditHighWater = async (db: Database) =>
 const auditSince = (db: Database, id: string) =>
   db.query<AuditRow>('test.audit_since', 'SELECT id::text, actor, action, target, result, request_id FROM audit_log WHERE id > $1::bigint ORDER BY id', [id]);
 
-function expectProblem(answer: { status: number; headers: Headers; json: any }, status: number): void {
-  expect(answer.status).toBe(status);
-  expect(answer.headers.get('content-type')).toBe('application/problem+json');
-  expect(answer.json).toEqual(
-    expect.objectContaining({
-      type: expect.stringMatching(/^urn:citadel:iam:problem:/),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      request_id: answer.headers.get('x-request-id'),
-    }),
-  );
-}
 
 describe('admin API object-level authorization (cross-tenant swaps)', () => {
   let stack: AdminStack;
