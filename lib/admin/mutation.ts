@@ -16,8 +16,8 @@ export interface MutationContext {
   idempotency?: { scope: string; key: string; body: unknown } | undefined;
 }
 
-/** What If-Match asked for: a version, any version (`*`), or nothing. */
-export type IfMatch = number | '*' | undefined;
+/** What If-Match asked for: one of these versions, any version (`*`), or nothing. */
+export type IfMatch = readonly number[] | '*' | undefined;
 
 export interface Reply {
   status: number;

@@ -17,7 +17,7 @@ export async function requireTenant(repos: Pick<PolicyRepositories, 'tenants'>, 
 }
 
 export function checkVersion(current: number, ifMatch: IfMatch): void {
-  if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current) throw new PreconditionFailedError();
+  if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.includes(current)) throw new PreconditionFailedError();
 }
 
 export const createTenant = (deps: Deps, ctx: MutationContext, input: { slug: string; name: string; status?: TenantStatus | undefined }) =>

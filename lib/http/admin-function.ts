@@ -113,17 +113,20 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
 }
 
 /**
- * The version If-Match names, on the methods that change a resource: PATCH must carry one,
- * PUT and DELETE may. `*` matches any current version (the resource must exist).
+ * The versions If-Match names, on the methods that change a resource: PATCH must carry one,
+ * PUT and DELETE may. `*` matches any current version (the resource must exist); a list
+ * (`"v3", "v4"`) matches any of its members (RFC 9110 §13.1.1).
  */
-function ifMatch(method: string, header: string | undefined): number | '*' | undefined {
+function ifMatch(method: string, header: string | undefined): IfMatch {
   if (method !== 'PATCH' && method !== 'PUT' && method !== 'DELETE') return undefined;
   if (header === undefined) {
     if (method === 'PATCH') throw new PreconditionRequiredError();
     return undefined;
   }
   if (header.trim() === '*') return '*';
-  const match = ETAG.exec(header.trim());
-  if (!match) throw new PreconditionFailedError('If-Match must be an ETag this API issued, such as "v3".');
-  return Number(match[1]);
+  const versions = header.split(',').map((tag) => ETAG.exec(tag.trim()));
+  if (versions.some((match) => match === null)) {
+    throw new PreconditionFailedError('If-Match must name ETags this API issued, such as "v3".');
+  }
+  return versions.map((match) => Number(match![1]));
 }

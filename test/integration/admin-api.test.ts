@@ -246,6 +246,15 @@ describe('admin API behaviours', () => {
       expect((await admin('GET', path)).headers.get('etag')).toBe('"v2"');
     });
 
+    it('matches an If-Match list when any of its ETags is current, and * when the resource exists', async () => {
+      expect((await admin('POST', '/tenants/versioned/roles', { name: 'listed', permissions: [] })).status).toBe(201);
+      const path = '/tenants/versioned/roles/listed';
+      expectProblem(await admin('PATCH', path, { description: 'a' }, { 'if-match': '"v7", "v8"' }), 412);
+      expect((await admin('PATCH', path, { description: 'a' }, { 'if-match': '"v0", "v1"' })).status).toBe(200);
+      expect((await admin('PATCH', path, { description: 'b' }, { 'if-match': '*' })).headers.get('etag')).toBe('"v3"');
+      expectProblem(await admin('PATCH', '/tenants/versioned/roles/absent', { description: 'c' }, { 'if-match': '*' }), 404);
+    });
+
     it('versions a tenant the same way', async () => {
       expect((await admin('GET', '/tenants/versioned')).headers.get('etag')).toBe('"v1"');
       expectProblem(await admin('PATCH', '/tenants/versioned', { name: 'Renamed' }), 428);

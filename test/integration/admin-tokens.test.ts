@@ -132,6 +132,11 @@ describe('admin API bearer-token authentication', () => {
     expect(outcomes).toEqual({ number: [401, true], array: [401, true], object: [401, true], empty: [401, true] });
   });
 
+  it('tells a missing token from an invalid one in the challenge (RFC 6750 §3)', async () => {
+    expect((await call(undefined)).headers.get('www-authenticate')).toBe('Bearer realm="iam-service"');
+    expect((await call('Bearer not.a.jwt')).headers.get('www-authenticate')).toBe('Bearer realm="iam-service", error="invalid_token"');
+  });
+
   it('reads the auth scheme case-insensitively, as RFC 9110 §11.1 requires', async () => {
     const statuses = await Promise.all([`bearer ${good}`, `BEARER ${good}`, `bEaReR ${good}`].map(async (h) => (await call(h)).status));
     expect(statuses).toEqual([200, 200, 200]);

@@ -17,7 +17,8 @@ export interface JwtVerifierOptions {
   fetch?: typeof fetch;
 }
 
-const CHALLENGE = 'Bearer realm="iam-service"';
+/** RFC 6750 §3: a presented token that fails verification is `invalid_token`. */
+const CHALLENGE = 'Bearer realm="iam-service", error="invalid_token"';
 const MAX_DISCOVERY_BYTES = 64 * 1024;
 
 export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {

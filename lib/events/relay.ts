@@ -1,0 +1,128 @@
+/**
+ * Moves events from the outbox to the broker. Two paths, both at-least-once (the event id is
+ * the broker's de-duplication key, so a repeat is harmless):
+ *
+ * - `publishAfterCommit`: right after a change commits, its events are published with a short
+ *   bound, so consumers usually see them within milliseconds. It never throws: a NATS outage
+ *   must not fail a request that has already committed.
+ * - `relayOutbox`: the scheduled sweep that publishes whatever is still unpublished, oldest
+ *   first, and is what guarantees no event is lost.
+ *
+ * Concurrency uses only row locks inside short transactions (`FOR UPDATE SKIP LOCKED`): no
+ * advisory locks or LISTEN, which would pin RDS Proxy connections. Two relays never publish
+ * the same row at once, and the fast path skips rows a relay holds.
+ */
+import type { Database, Queryable } from '../adapters/postgres/database.js';
+import type { Logger } from '../observability/logger.js';
+import type { CloudEvent } from './catalog.js';
+import type { EventPublisher } from './publisher.js';
+
+export interface RelayDeps {
+  db: Database;
+  publisher: EventPublisher;
+  log: Logger;
+}
+
+export interface RelayResult {
+  published: number;
+  /** Events the broker did not take (at most one: the sweep stops there to keep order). */
+  failed: number;
+  /** Rows this sweep looked at; fewer than the batch size means the outbox is drained. */
+  claimed: number;
+}
+
+/**
+ * One sweep of at most `batchSize` events. The transaction stays open while publishing — each
+ * publish is bounded by the publisher's timeout — so the rows stay locked against another
+ * relay until they are marked.
+ */
+export async function relayOutbox({ db, publisher, log, batchSize }: RelayDeps & { batchSize: number }): Promise<RelayResult> {
+  return db.transaction('outbox.relay', async (tx) => {
+    // `created_at` is the transaction's start, shared by every event of one change; the
+    // event's own `time` then keeps them in the order they were made.
+    const rows = await tx.query<{ id: string; event: CloudEvent }>(
+      'outbox.claim',
+      `SELECT id, event FROM outbox WHERE published_at IS NULL
+        ORDER BY created_at, event->>'time', id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [batchSize],
+    );
+    const published: string[] = [];
+    let failed = 0;
+    for (const { id, event } of rows) {
+      try {
+        await publisher.publish([event]);
+        published.push(id);
+      } catch (error) {
+        // Stop here: publishing later events first would reorder them for consumers.
+        failed = 1;
+        await tx.query('outbox.attempt', 'UPDATE outbox SET attempts = attempts + 1 WHERE id = $1', [id]);
+        log.warn('outbox relay could not publish; will retry', { event_id: id, type: event.type, pending: rows.length - published.length }, error);
+        break;
+      }
+    }
+    await markPublished(tx, published);
+    if (published.length > 0) log.info('outbox relay published events', { published: published.length });
+    return { published: published.length, failed, claimed: rows.length };
+  });
+}
+
+export interface AfterCommitOptions {
+  /** Upper bound on the time the caller waits, publishing and marking included. */
+  budgetMs?: number;
+}
+
+/**
+ * Publishes events that were just committed and marks them published. Whatever fails or
+ * runs out of time is logged and left for the relay; this never throws and never waits longer
+ * than `budgetMs` (200 ms by default). Returns how many events were marked published.
+ */
+export async function publishAfterCommit(
+  { db, publisher, log }: RelayDeps,
+  events: readonly CloudEvent[],
+  { budgetMs = 200 }: AfterCommitOptions = {},
+): Promise<number> {
+  if (events.length === 0) return 0;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), budgetMs);
+  });
+  const work = async (): Promise<number> => {
+    const published: string[] = [];
+    try {
+      for (const event of events) {
+        await publisher.publish([event]);
+        published.push(event.id);
+      }
+    } catch (error) {
+      log.warn('events left for the outbox relay', { unpublished: events.length - published.length }, error);
+    }
+    if (published.length === 0) return 0;
+    // SKIP LOCKED: a relay sweep holding these rows marks them itself; never wait for it.
+    const marked = await db.query(
+      'outbox.mark_after_commit',
+      `UPDATE outbox SET published_at = now() WHERE id IN (
+         SELECT id FROM outbox WHERE id = ANY($1::uuid[]) AND published_at IS NULL FOR UPDATE SKIP LOCKED
+       ) RETURNING id`,
+      [published],
+    );
+    return marked.length;
+  };
+  try {
+    const outcome = await Promise.race([work(), expired]);
+    if (outcome === 'expired') {
+      log.warn('publishing after commit ran out of time; the outbox relay will finish', { events: events.length, budget_ms: budgetMs });
+      return 0;
+    }
+    return outcome;
+  } catch (error) {
+    log.warn('could not mark events published after commit; the relay will republish them', { events: events.length }, error);
+    return 0;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function markPublished(tx: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query('outbox.mark_published', 'UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
+}

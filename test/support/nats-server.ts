@@ -1,0 +1,170 @@
+/**
+ * A real nats-server (Debian's, v2.9.10) for tests: loopback only, JetStream in a temporary
+ * store, a websocket listener for nats.ws, and the service's event stream. `stop()` and
+ * `restart()` act on this process only, keeping ports and store, so a test can stage an
+ * outage and a recovery with the stream (and its duplicate window) intact.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type JsMsg, type NatsConnection } from 'nats.ws';
+import { ensureGlobalWebSocket } from '../../lib/adapters/nats/websocket.js';
+
+export const EVENT_STREAM = 'CITADEL_IAM';
+const NANOS_PER_MS = 1_000_000;
+
+export interface NatsServer {
+  /** ws://127.0.0.1:<port>, what NATS_URL holds. */
+  url: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** A client connection for assertions; the caller closes it. */
+  client(): Promise<NatsConnection>;
+  /** Every message in the event stream, in stream order. */
+  streamMessages(): Promise<StreamMessage[]>;
+  /** Stops the server and deletes its store. */
+  dispose(): Promise<void>;
+}
+
+export interface StreamMessage {
+  subject: string;
+  msgId: string | undefined;
+  seq: number;
+  json: Record<string, unknown>;
+}
+
+export function natsServerBinary(): string {
+  try {
+    return execFileSync('which', ['nats-server'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('nats-server is not installed (Debian: apt-get install -y nats-server)');
+  }
+}
+
+export async function startNatsServer(options: { duplicateWindowMs?: number } = {}): Promise<NatsServer> {
+  ensureGlobalWebSocket();
+  const binary = natsServerBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'iam-nats-'));
+  const [clientPort, wsPort] = [await freePort(), await freePort()];
+  const configFile = join(dir, 'nats.conf');
+  await writeFile(
+    configFile,
+    [
+      'server_name: iam-test',
+      `listen: "127.0.0.1:${clientPort}"`,
+      `jetstream { store_dir: ${JSON.stringify(join(dir, 'store'))} }`,
+      `websocket { host: "127.0.0.1", port: ${wsPort}, no_tls: true }`,
+    ].join('\n'),
+  );
+  const url = `ws://127.0.0.1:${wsPort}`;
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    const proc = spawn(binary, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let output = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
+    child = proc;
+    await waitForJetStream(url, () => proc.exitCode !== null, () => output);
+  };
+
+  const client = () => connect({ servers: url, timeout: 2_000, reconnect: false });
+
+  const stop = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await start();
+  const nc = await client();
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({
+      name: EVENT_STREAM,
+      subjects: ['citadel.iam.>'],
+      duplicate_window: (options.duplicateWindowMs ?? 5 * 60_000) * NANOS_PER_MS,
+    });
+  } finally {
+    await nc.close();
+  }
+
+  return {
+    url,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    client,
+    async streamMessages() {
+      const nc = await client();
+      try {
+        return await readStream(nc);
+      } finally {
+        await nc.close();
+      }
+    },
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads the whole stream through an ephemeral ordered consumer. */
+async function readStream(nc: NatsConnection): Promise<StreamMessage[]> {
+  const jsm = await nc.jetstreamManager();
+  const total = (await jsm.streams.info(EVENT_STREAM)).state.messages;
+  const messages: StreamMessage[] = [];
+  if (total === 0) return messages;
+  const consumer = await nc.jetstream().consumers.get(EVENT_STREAM);
+  const batch = await consumer.fetch({ max_messages: total, expires: 2_000 });
+  for await (const msg of batch) {
+    messages.push(describe(msg));
+    if (messages.length === total) break;
+  }
+  return messages;
+}
+
+function describe(msg: JsMsg): StreamMessage {
+  return { subject: msg.subject, msgId: msg.headers?.get('Nats-Msg-Id'), seq: msg.seq, json: msg.json<Record<string, unknown>>() };
+}
+
+async function waitForJetStream(url: string, exited: () => boolean, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`nats-server exited during start:\n${output()}`);
+    try {
+      const nc = await connect({ servers: url, timeout: 500, reconnect: false });
+      try {
+        await (await nc.jetstreamManager()).getAccountInfo();
+        return;
+      } finally {
+        await nc.close();
+      }
+    } catch (error) {
+      last = error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nats-server did not become ready at ${url}: ${String(last)}\n${output()}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
