@@ -51,6 +51,15 @@ export interface DevIdpOptions {
 }
 
 export const DEFAULT_AUDIENCE = 'urn:citadel:iam';
+/**
+ * RFC 7592 lets an IdP issue a new client_secret in an update's response but names no way to
+ * ask for one, and oidc-provider refuses an update that carries a new secret. This dev IdP (like
+ * the IdP adapter, lib/adapters/rauth/registration-client.ts) takes the extension member
+ * `"rotate_client_secret": true` in the PUT body as the request: a registration policy replaces
+ * the secret, and the old one fails at the token endpoint at once. The member is never stored.
+ */
+export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
+const ROTATE_SECRET_POLICY = 'rotate-secret-on-request';
 const SCOPE = 'iam';
 const TOKEN_TTL_SECONDS = 3600;
 
@@ -75,9 +84,18 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   let provider: InstanceType<typeof Provider>;
   try {
     const clients = [admin, ...(options.extraClients ?? [])];
-    provider = new Provider(issuer, configuration({ audience, signingKey, clients, initialAccessToken, InvalidTarget: errors.InvalidTarget }));
+    provider = new Provider(issuer, configuration({ audience, signingKey, clients, InvalidTarget: errors.InvalidTarget }));
   } catch (error) {
     server.close(); // a bad client or key must not leave the port taken
+    throw error;
+  }
+  try {
+    // Seeded under the caller's (or generated) value, so the token works as before; as a model
+    // (rather than a plain string in the configuration) it can carry the registration policy
+    // that every client it registers inherits (see ROTATE_SECRET_POLICY).
+    await new provider.InitialAccessToken({ jti: initialAccessToken, policies: [ROTATE_SECRET_POLICY] }).save();
+  } catch (error) {
+    server.close();
     throw error;
   }
   server.on('request', provider.callback());
@@ -106,7 +124,6 @@ function configuration(o: {
   audience: string;
   signingKey: DevIdp['signingKey'];
   clients: DevIdpClient[];
-  initialAccessToken: string;
   InvalidTarget: typeof errors.InvalidTarget;
 }): Configuration {
   return {
@@ -120,7 +137,18 @@ function configuration(o: {
     features: {
       devInteractions: { enabled: false }, // no login pages: machine clients only
       clientCredentials: { enabled: true },
-      registration: { enabled: true, initialAccessToken: o.initialAccessToken },
+      // `true`: initial access tokens are stored models (seeded at start), which can carry policies.
+      registration: {
+        enabled: true,
+        initialAccessToken: true,
+        policies: {
+          [ROTATE_SECRET_POLICY]: (ctx, properties) => {
+            const body = (ctx as unknown as { oidc: { body?: Record<string, unknown> } }).oidc.body ?? {};
+            delete properties[ROTATE_CLIENT_SECRET_MEMBER];
+            if (ctx.method === 'PUT' && body[ROTATE_CLIENT_SECRET_MEMBER] === true) properties.client_secret = secret();
+          },
+        },
+      },
       registrationManagement: { enabled: true },
       resourceIndicators: {
         enabled: true,

@@ -66,12 +66,12 @@ export function httpFunction<S extends z.ZodMiniType | undefined = undefined, C 
       },
     });
   }
-  // The middlewares add `requestId`, `log` and `body` to the plain Lambda context.
+  // The middlewares add `requestId`, `log`, `startedAt`, `caller` and `body` to the plain Lambda context.
   return stack as unknown as LambdaHttpHandler;
 }
 
 function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B, C>> {
-  const finish = async (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }) => {
+  const finish = (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }) => {
     const { context } = request;
     if (request.error) {
       const error = toAppError(request.error);
