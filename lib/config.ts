@@ -29,6 +29,17 @@ const issuerUrl = z.string().check(
   }, 'must be the IdP issuer URL, https:// (http:// only on loopback)'),
 );
 
+const webSocketUrl = z.string().check(
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be a ws:// or wss:// URL of the NATS websocket listener'),
+);
+
 const integer = (min: number, max: number, fallback: number) =>
   z._default(
     z.pipe(
@@ -78,6 +89,10 @@ const envSchema = z.object({
     ['ES256', 'RS256', 'PS256', 'EdDSA'],
   ),
   IDP_TIMEOUT_MS: integer(100, 30_000, 3_000),
+  NATS_URL: z.optional(webSocketUrl),
+  NATS_CONNECT_TIMEOUT_MS: integer(10, 60_000, 2_000),
+  NATS_PUBLISH_TIMEOUT_MS: integer(10, 60_000, 1_000),
+  EVENTS_AFTER_COMMIT_BUDGET_MS: integer(0, 5_000, 200),
   BOOTSTRAP_ADMIN_SUBJECT: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
   METRICS_NAMESPACE: z._default(z.string().check(z.minLength(1)), 'Citadel/IamService'),
@@ -104,6 +119,15 @@ export interface Config {
     /** Signature algorithms accepted on admin tokens (never `none`). */
     readonly algorithms: readonly string[];
     readonly timeoutMs: number;
+  };
+  /** Domain events: published to JetStream after commit and by the outbox relay. */
+  readonly nats: {
+    /** Unset: events wait in the outbox (the relay function requires it). */
+    readonly url: string | undefined;
+    readonly connectTimeoutMs: number;
+    readonly publishTimeoutMs: number;
+    /** How long a request may wait to publish its events after commit. */
+    readonly afterCommitBudgetMs: number;
   };
   readonly bootstrapAdminSubject: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -140,10 +164,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
       timeoutMs: e.IDP_TIMEOUT_MS,
     },
+    nats: {
+      url: e.NATS_URL,
+      connectTimeoutMs: e.NATS_CONNECT_TIMEOUT_MS,
+      publishTimeoutMs: e.NATS_PUBLISH_TIMEOUT_MS,
+      afterCommitBudgetMs: e.EVENTS_AFTER_COMMIT_BUDGET_MS,
+    },
     bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,
   });
+}
+
+/** The NATS URL, for the outbox relay, which has nothing to do without one. */
+export function requireNatsUrl(config: Config): string {
+  if (!config.nats.url) throw new ConfigError([{ path: 'NATS_URL', message: 'is required by the outbox relay' }]);
+  return config.nats.url;
 }
 
 /** The IdP issuer, for functions that cannot run without one (the admin API). */

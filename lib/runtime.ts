@@ -8,8 +8,12 @@ import type { AdminScopeReader, PolicyStore } from './admin/ports.js';
 import { postgresClaimsReader } from './adapters/postgres/claims-reader.js';
 import { createDatabase, type Database } from './adapters/postgres/database.js';
 import { postgresAdminScope, postgresPolicyStore } from './adapters/postgres/policy-store.js';
+import { jetStreamPublisher } from './adapters/nats/jetstream-publisher.js';
 import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
-import { type Config, loadConfig, processEnv, requireIdpIssuer } from './config.js';
+import { type Config, loadConfig, processEnv, requireIdpIssuer, requireNatsUrl } from './config.js';
+import type { CloudEvent } from './events/catalog.js';
+import type { EventPublisher } from './events/publisher.js';
+import { publishAfterCommit } from './events/relay.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -27,15 +31,23 @@ export interface Runtime {
   claims: ClaimsReader;
 }
 
-/** What the admin API functions add: token verification, the policy store, admin scopes. */
+/** What the admin API functions add: token verification, the policy store, admin scopes, events. */
 export interface AdminRuntime extends Runtime {
   tokens: AccessTokenVerifier;
   store: PolicyStore;
   scopes: AdminScopeReader;
+  /** Publishes a committed change's events within a short budget; without NATS_URL, a no-op. */
+  afterCommit: (events: readonly CloudEvent[]) => Promise<unknown>;
+}
+
+/** What the outbox relay needs: the database and a publisher. */
+export interface EventsRuntime extends Runtime {
+  publisher: EventPublisher;
 }
 
 let current: Runtime | undefined;
 let currentAdmin: AdminRuntime | undefined;
+let currentEvents: EventsRuntime | undefined;
 
 export function runtime(env: Env = processEnv()): Runtime {
   current ??= startOrExplain(() => build(env));
@@ -45,6 +57,14 @@ export function runtime(env: Env = processEnv()): Runtime {
 export function adminRuntime(env: Env = processEnv()): AdminRuntime {
   currentAdmin ??= startOrExplain(() => buildAdmin(runtime(env)));
   return currentAdmin;
+}
+
+export function eventsRuntime(env: Env = processEnv()): EventsRuntime {
+  currentEvents ??= startOrExplain(() => {
+    const base = runtime(env);
+    return { ...base, publisher: publisherFor(base.config, requireNatsUrl(base.config)) };
+  });
+  return currentEvents;
 }
 
 export function build(env: Env): Runtime {
@@ -66,7 +86,23 @@ function buildAdmin(base: Runtime): AdminRuntime {
     timeoutMs: config.idp.timeoutMs,
     metrics,
   });
-  return { ...base, tokens, store: postgresPolicyStore(db), scopes: postgresAdminScope(db) };
+  return { ...base, tokens, store: postgresPolicyStore(db), scopes: postgresAdminScope(db), afterCommit: afterCommit(base) };
+}
+
+function publisherFor(config: Config, url: string): EventPublisher {
+  const { connectTimeoutMs, publishTimeoutMs } = config.nats;
+  return jetStreamPublisher({ url, connectTimeoutMs, publishTimeoutMs, name: 'iam-service' });
+}
+
+function afterCommit({ config, db, log }: Runtime): AdminRuntime['afterCommit'] {
+  const url = config.nats.url;
+  if (!url) {
+    // Said once per cold start, not per request: the relay publishes them once NATS_URL is set.
+    log.info('NATS_URL is not set: events stay in the outbox until the relay publishes them');
+    return async () => 0;
+  }
+  const publisher = publisherFor(config, url);
+  return (events) => publishAfterCommit({ db, publisher, log }, events, { budgetMs: config.nats.afterCommitBudgetMs });
 }
 
 function startOrExplain<T>(start: () => T): T {

@@ -130,6 +130,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
     const app = runtime(env);
     stops.unshift(() => app.db.end());
     await seedDemoPolicy(app.db);
+    if (env.NATS_URL) stops.unshift(await startOutboxRelay(env, log));
 
     const server = createHttpFront(await loadRoutes({ admin: true }));
     await new Promise<void>((resolve, reject) => {
@@ -159,6 +160,23 @@ export async function startStack(options: StackOptions, env: Record<string, stri
     await runAll(stops);
     throw error;
   }
+}
+
+/** With NATS_URL, what the scheduled relay does in AWS: drain the outbox every few seconds. */
+async function startOutboxRelay(env: Record<string, string | undefined>, log: Logger): Promise<() => Promise<void>> {
+  const { eventsRuntime } = await import('../lib/runtime.js');
+  const { drainOutbox } = await import('../lib/events/relay.js');
+  const app = eventsRuntime(env);
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = drainOutbox(app, 5_000).catch((error) => log.warn('outbox relay run failed', {}, error));
+  }, 5_000);
+  log.info('publishing events to NATS', { nats_host: new URL(env.NATS_URL!).host });
+  return async () => {
+    clearInterval(timer);
+    await running;
+    await app.publisher.close();
+  };
 }
 
 async function runAll(stops: Array<() => Promise<void>>): Promise<void> {

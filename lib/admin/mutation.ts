@@ -45,12 +45,13 @@ export class IdempotencyKeyReusedError extends AppError {
 }
 
 export async function mutate(
-  store: PolicyStore,
+  deps: { store: PolicyStore; afterCommit?: ((events: readonly CloudEvent[]) => Promise<unknown>) | undefined },
   ctx: MutationContext,
   operation: string,
   work: (tx: PolicyRepositories) => Promise<Outcome>,
 ): Promise<Reply> {
-  return store.transaction(operation, async (tx) => {
+  let committed: CloudEvent[] = [];
+  const reply = await deps.store.transaction(operation, async (tx) => {
     const idem = ctx.idempotency;
     const hash = idem && createHash('sha256').update(JSON.stringify(idem.body)).digest('base64url');
     if (idem && hash) {
@@ -77,6 +78,11 @@ export async function mutate(
       const { status, body, version, location } = outcome.reply;
       await tx.idempotency.complete(idem.scope, idem.key, { status, body, version, location });
     }
+    committed = outcome.events;
     return outcome.reply;
   });
+  // After the commit, never inside it: NATS must not hold a transaction open, and an event
+  // published for a change that then rolled back would be a lie.
+  if (committed.length > 0) await deps.afterCommit?.(committed);
+  return reply;
 }

@@ -21,7 +21,7 @@ export const createRole = (
   slug: string,
   input: { name: string; description?: string | undefined; permissions: string[] },
 ) =>
-  mutate(deps.store, ctx, 'role.create', async (tx) => {
+  mutate(deps, ctx, 'role.create', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     const role = await tx.roles.create(tenant.id, { name: input.name, description: input.description ?? '', permissions: input.permissions });
     const view = roleView(role, slug);
@@ -53,7 +53,7 @@ export const updateRole = (
   ifMatch: IfMatch,
   change: { description?: string | undefined; permissions?: string[] | undefined },
 ) =>
-  mutate(deps.store, ctx, 'role.update', async (tx) => {
+  mutate(deps, ctx, 'role.update', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     checkVersion((await requireRole(tx, tenant.id, name, { lock: true })).version, ifMatch);
     const role = await tx.roles.update(tenant.id, name, change);
@@ -68,7 +68,7 @@ export const updateRole = (
   });
 
 export const deleteRole = (deps: Deps, ctx: MutationContext, slug: string, name: string, ifMatch: IfMatch) =>
-  mutate(deps.store, ctx, 'role.delete', async (tx) => {
+  mutate(deps, ctx, 'role.delete', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     const role = await requireRole(tx, tenant.id, name, { lock: true });
     checkVersion(role.version, ifMatch);

@@ -1,6 +1,6 @@
 /** Tenant use cases. Slugs are immutable; the platform tenant cannot be suspended or deleted. */
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
-import { cloudEvent } from '../events/catalog.js';
+import { type CloudEvent, cloudEvent } from '../events/catalog.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import { PLATFORM_TENANT, type PageRequest, type Tenant, type TenantStatus } from './model.js';
 import type { Lock, PolicyRepositories, PolicyStore } from './ports.js';
@@ -8,6 +8,8 @@ import { pageView, tenantView } from './views.js';
 
 export interface Deps {
   store: PolicyStore;
+  /** Publishes a committed change's events (bounded; never throws); the relay does the rest. */
+  afterCommit?: (events: readonly CloudEvent[]) => Promise<unknown>;
 }
 
 export async function requireTenant(repos: Pick<PolicyRepositories, 'tenants'>, slug: string, options?: Lock): Promise<Tenant> {
@@ -21,7 +23,7 @@ export function checkVersion(current: number, ifMatch: IfMatch): void {
 }
 
 export const createTenant = (deps: Deps, ctx: MutationContext, input: { slug: string; name: string; status?: TenantStatus | undefined }) =>
-  mutate(deps.store, ctx, 'tenant.create', async (tx) => {
+  mutate(deps, ctx, 'tenant.create', async (tx) => {
     const tenant = await tx.tenants.create({ slug: input.slug, name: input.name, status: input.status ?? 'active' });
     return {
       reply: { status: 201, body: tenantView(tenant), version: tenant.version, location: `/tenants/${tenant.slug}` },
@@ -48,7 +50,7 @@ export const updateTenant = (
   ifMatch: IfMatch,
   change: { name?: string | undefined; status?: TenantStatus | undefined },
 ) =>
-  mutate(deps.store, ctx, 'tenant.update', async (tx) => {
+  mutate(deps, ctx, 'tenant.update', async (tx) => {
     const current = await requireTenant(tx, slug, { lock: true });
     checkVersion(current.version, ifMatch);
     if (slug === PLATFORM_TENANT && change.status === 'suspended') {
@@ -65,7 +67,7 @@ export const updateTenant = (
   });
 
 export const deleteTenant = (deps: Deps, ctx: MutationContext, slug: string, ifMatch: IfMatch) =>
-  mutate(deps.store, ctx, 'tenant.delete', async (tx) => {
+  mutate(deps, ctx, 'tenant.delete', async (tx) => {
     if (slug === PLATFORM_TENANT) throw new ConflictError('The platform tenant cannot be deleted.', 'tenant-reserved');
     const tenant = await requireTenant(tx, slug, { lock: true });
     checkVersion(tenant.version, ifMatch);

@@ -16,7 +16,7 @@ async function requireUser(repos: PolicyRepositories, tenantId: string, subject:
 const target = (tenant: string, subject: string) => `tenants/${tenant}/users/${encodeURIComponent(subject)}`;
 
 export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch, roles: string[]) =>
-  mutate(deps.store, ctx, 'user.put', async (tx) => {
+  mutate(deps, ctx, 'user.put', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     const existing = await tx.users.get(tenant.id, subject, { lock: true });
     if (existing?.subjectType === 'client') {
@@ -58,7 +58,7 @@ export async function listUsers(deps: Deps, slug: string, page: PageRequest): Pr
 }
 
 export const deleteUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch) =>
-  mutate(deps.store, ctx, 'user.delete', async (tx) => {
+  mutate(deps, ctx, 'user.delete', async (tx) => {
     const tenant = await requireTenant(tx, slug);
     checkVersion((await requireUser(tx, tenant.id, subject, { lock: true })).version, ifMatch);
     await tx.users.delete(tenant.id, subject);

@@ -126,3 +126,23 @@ async function markPublished(tx: Queryable, ids: readonly string[]): Promise<voi
   if (ids.length === 0) return;
   await tx.query('outbox.mark_published', 'UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
 }
+
+export interface RelayRun {
+  published: number;
+  failed: number;
+  batches: number;
+}
+
+/** Relays batch after batch until the outbox is empty, a publish fails, or the budget is spent. */
+export async function drainOutbox(deps: RelayDeps, budgetMs: number, batchSize = 100): Promise<RelayRun> {
+  const deadline = Date.now() + budgetMs;
+  const run: RelayRun = { published: 0, failed: 0, batches: 0 };
+  while (Date.now() < deadline) {
+    const sweep = await relayOutbox({ ...deps, batchSize });
+    run.batches += 1;
+    run.published += sweep.published;
+    run.failed += sweep.failed;
+    if (sweep.failed > 0 || sweep.claimed < batchSize) break;
+  }
+  return run;
+}

@@ -8,8 +8,7 @@ import { createTenant, deleteTenant, updateTenant } from '../../lib/admin/tenant
 import { deleteUser, putUser } from '../../lib/admin/users.js';
 import { type CloudEvent, cloudEvent, EVENT_TYPES, type EventType } from '../../lib/events/catalog.js';
 import type { EventPublisher } from '../../lib/events/publisher.js';
-import { publishAfterCommit, relayOutbox } from '../../lib/events/relay.js';
-import { drainOutbox } from '../../functions/outbox-relay.js';
+import { drainOutbox, publishAfterCommit, relayOutbox } from '../../lib/events/relay.js';
 import { createLogger, type Logger } from '../../lib/observability/logger.js';
 import { type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { testDatabase } from '../support/policy-fixture.js';

@@ -233,4 +233,14 @@ describe('serverless package', () => {
       expect('ENRICH_API_KEYS' in variables).toBe(fn.Properties['Handler'] === enrichHandler);
     }
   });
+
+  it('runs the outbox relay every minute', () => {
+    const [id] = Object.entries(template.Resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/outbox-relay.handler',
+    ) ?? ['missing'];
+    const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => ({ schedule: r.Properties['ScheduleExpression'], targetsRelay: JSON.stringify(r.Properties['Targets']).includes(id) }))).toEqual([
+      { schedule: 'rate(1 minute)', targetsRelay: true },
+    ]);
+  });
 });

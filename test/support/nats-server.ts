@@ -5,6 +5,7 @@
  * outage and a recovery with the stream (and its duplicate window) intact.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,10 +36,12 @@ export interface StreamMessage {
   json: Record<string, unknown>;
 }
 
+/** Debian installs it in /usr/sbin, which is not on every user's PATH. */
 export function natsServerBinary(): string {
   try {
     return execFileSync('which', ['nats-server'], { encoding: 'utf8' }).trim();
   } catch {
+    if (existsSync('/usr/sbin/nats-server')) return '/usr/sbin/nats-server';
     throw new Error('nats-server is not installed (Debian: apt-get install -y nats-server)');
   }
 }

@@ -1,0 +1,278 @@
+/**
+ * The IdP adapter for client management: RFC 7591 registration and RFC 7592 read/update/delete.
+ *
+ * - Discovery of `registration_endpoint` goes through openid-client (it checks that the document's
+ *   `issuer` is the configured one), with our own fetch underneath so the byte cap and timeout
+ *   apply to it too. openid-client has no RFC 7592 helpers, so the registration calls use the
+ *   injected fetch directly.
+ * - Every call has a deadline (`AbortSignal.timeout`) covering headers and body; bodies are read
+ *   with a byte cap; redirects are refused (a bearer token must not follow one).
+ * - Responses are validated; only known members are kept, so nothing unexpected is echoed.
+ *   A 2xx carrying `error` is a failure.
+ * - Caller mistakes (4xx with an RFC 7591 code) → IdpRejectedError, not counted. IdP trouble
+ *   (5xx, timeout, oversize, malformed, our credentials refused) → IdpUnavailableError, counted in
+ *   `idp_adapter_errors_total{operation}` and logged without tokens or bodies.
+ * - A 401 on registration re-reads the credentials once and retries once (rotation without a
+ *   restart). A 401/404 on an RFC 7592 call means the client is gone (RFC 7592 §2.1).
+ */
+import * as oidc from 'openid-client';
+import * as z from '../../schema.js';
+import {
+  IdpClientGoneError,
+  IdpRejectedError,
+  IdpUnavailableError,
+  type ClientMetadata,
+  type ClientRef,
+  type ClientRegistration,
+  type IdpAdmin,
+} from '../../admin/idp-admin.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { parseJsonObject, readCapped } from './bounded-response.js';
+
+/** The PUT body member that asks for a new client_secret (see local/dev-idp.ts). */
+export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
+
+export type IdpOperation = 'create' | 'read' | 'update' | 'rotate' | 'delete' | 'discovery';
+
+export interface RegistrationClientOptions {
+  issuer: string;
+  /** Skips discovery when set. */
+  registrationEndpoint?: string | undefined;
+  /** Read again (from Secrets Manager) after the IdP answers 401. */
+  credentials: () => Promise<{ initialAccessToken: string }>;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  fetch?: typeof fetch | undefined;
+  metrics: Pick<Metrics, 'idpError'>;
+  log: Logger;
+}
+
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const registrationSchema = z.object({
+  client_id: text(255),
+  client_secret: z.optional(text(1024)),
+  registration_client_uri: text(2048),
+  registration_access_token: text(4096),
+  client_name: z.optional(z.string().check(z.maxLength(1024))),
+  grant_types: z.optional(z.array(text(255)).check(z.maxLength(32))),
+  redirect_uris: z.optional(z.array(text(2048)).check(z.maxLength(64))),
+  scope: z.optional(z.string().check(z.maxLength(4096))),
+  token_endpoint_auth_method: z.optional(text(255)),
+  error: z.optional(z.unknown()),
+});
+type RegistrationBody = z.infer<typeof registrationSchema>;
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown> | undefined;
+}
+
+/** Thrown inside the adapter for IdP trouble; turned into a counted IdpUnavailableError at the edge. */
+class Trouble extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function registrationClient(options: RegistrationClientOptions): IdpAdmin {
+  const doFetch = options.fetch ?? fetch;
+  const issuer = new URL(options.issuer);
+  let endpoint: Promise<URL> | undefined = options.registrationEndpoint ? Promise.resolve(new URL(options.registrationEndpoint)) : undefined;
+
+  /** One HTTP exchange: deadline over headers and body, capped body, no redirects. */
+  async function exchange(url: URL, init: { method: string; token: string; body?: unknown }): Promise<Answer> {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: init.method,
+        redirect: 'error',
+        signal,
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${init.token}`,
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      const bytes = await readCapped(response, options.maxResponseBytes);
+      return { status: response.status, body: parseJsonObject(bytes) };
+    } catch (cause) {
+      throw new Trouble(signal.aborted ? 'timed out' : cause instanceof Error ? cause.message : 'request failed', undefined, { cause });
+    }
+  }
+
+  /** Discovery through openid-client, with the capped, deadlined fetch underneath. */
+  function registrationEndpoint(): Promise<URL> {
+    endpoint ??= discover().catch((error: unknown) => {
+      endpoint = undefined; // retry discovery on the next call
+      throw error;
+    });
+    return endpoint;
+  }
+
+  async function discover(): Promise<URL> {
+    try {
+      const loopbackHttp = issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname);
+      const config = await oidc.discovery(issuer, 'iam-service', undefined, undefined, {
+        execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
+        timeout: Math.ceil(options.timeoutMs / 1000),
+        [oidc.customFetch]: async (url, init) => {
+          const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(init.signal ? [init.signal] : [])]);
+          const response = await doFetch(url, { ...init, signal, redirect: 'error' } as RequestInit);
+          const bytes = await readCapped(response, options.maxResponseBytes);
+          return new Response(new Uint8Array(bytes), { status: response.status, headers: response.headers });
+        },
+      });
+      const value = config.serverMetadata().registration_endpoint;
+      if (typeof value !== 'string') throw new Trouble('discovery document names no registration_endpoint');
+      const url = new URL(value);
+      if (url.protocol !== 'https:' && !(loopbackHttp && url.origin === issuer.origin)) throw new Trouble('insecure registration_endpoint');
+      return url;
+    } catch (cause) {
+      throw counted('discovery', cause);
+    }
+  }
+
+  /** Turns IdP trouble into a counted, logged IdpUnavailableError; lets caller-facing errors through. */
+  function counted(operation: IdpOperation, error: unknown): Error {
+    if (error instanceof IdpRejectedError || error instanceof IdpClientGoneError) return error;
+    if (error instanceof IdpUnavailableError) return error; // already counted (discovery inside create)
+    options.metrics.idpError(operation);
+    options.log.warn('IdP call failed', { operation, status: error instanceof Trouble ? error.status : undefined }, error);
+    return new IdpUnavailableError(operation, error);
+  }
+
+  async function guarded<T>(operation: IdpOperation, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw counted(operation, error);
+    }
+  }
+
+  /** A 2xx with a registration body, else the right error. */
+  function registration(answer: Answer, expected: { clientId?: string; endpoint: URL }): RegistrationBody {
+    if (answer.status >= 500) throw new Trouble(`IdP answered ${answer.status}`, answer.status);
+    if (answer.status >= 400) {
+      const code = answer.body?.error;
+      throw new IdpRejectedError(typeof code === 'string' ? code : undefined);
+    }
+    if (answer.status < 200 || answer.status >= 300) throw new Trouble(`unexpected status ${answer.status}`, answer.status);
+    if (answer.body && 'error' in answer.body) throw new Trouble('success status carrying an error member', answer.status);
+    const parsed = registrationSchema.safeParse(answer.body);
+    if (!parsed.success) throw new Trouble('malformed registration response', answer.status, { cause: parsed.error });
+    if (expected.clientId !== undefined && parsed.data.client_id !== expected.clientId) throw new Trouble('response names another client', answer.status);
+    // We will send the registration access token to this URI later: it must stay on the IdP.
+    let uri: URL;
+    try {
+      uri = new URL(parsed.data.registration_client_uri);
+    } catch (cause) {
+      throw new Trouble('registration_client_uri is not a URL', answer.status, { cause });
+    }
+    if (uri.origin !== expected.endpoint.origin) throw new Trouble('registration_client_uri leaves the IdP', answer.status);
+    return parsed.data;
+  }
+
+  function toRegistration(body: RegistrationBody, fallback?: ClientMetadata): ClientRegistration {
+    return {
+      client_id: body.client_id,
+      registration_client_uri: body.registration_client_uri,
+      registration_access_token: body.registration_access_token,
+      client_name: body.client_name ?? fallback?.client_name ?? '',
+      grant_types: body.grant_types ?? fallback?.grant_types ?? [],
+      redirect_uris: body.redirect_uris ?? fallback?.redirect_uris ?? [],
+      scope: body.scope ?? fallback?.scope ?? '',
+      token_endpoint_auth_method: body.token_endpoint_auth_method ?? fallback?.token_endpoint_auth_method ?? '',
+    };
+  }
+
+  function managementUri(ref: ClientRef): URL {
+    try {
+      return new URL(ref.registration_client_uri);
+    } catch (cause) {
+      throw new Trouble('stored registration_client_uri is not a URL', undefined, { cause });
+    }
+  }
+
+  const gone = (status: number) => status === 401 || status === 404;
+
+  async function put(operation: 'update' | 'rotate', ref: ClientRef, metadata: ClientMetadata) {
+    return guarded(operation, async () => {
+      const uri = managementUri(ref);
+      const body = {
+        ...requestBody(metadata),
+        client_id: ref.client_id,
+        ...(operation === 'rotate' ? { [ROTATE_CLIENT_SECRET_MEMBER]: true } : {}),
+      };
+      const answer = await exchange(uri, { method: 'PUT', token: ref.registration_access_token, body });
+      if (gone(answer.status)) throw new IdpClientGoneError(ref.client_id);
+      return registration(answer, { clientId: ref.client_id, endpoint: uri });
+    });
+  }
+
+  return {
+    async register(metadata) {
+      const url = await registrationEndpoint();
+      return guarded('create', async () => {
+        const attempt = async () => exchange(url, { method: 'POST', token: (await options.credentials()).initialAccessToken, body: requestBody(metadata) });
+        let answer = await attempt();
+        if (answer.status === 401) {
+          options.log.info('IdP refused the registration credentials; reading them again', { operation: 'create' });
+          answer = await attempt();
+          if (answer.status === 401) throw new Trouble('IdP refused the registration credentials', 401);
+        }
+        const body = registration(answer, { endpoint: url });
+        return { ...toRegistration(body, metadata), ...(body.client_secret === undefined ? {} : { client_secret: body.client_secret }) };
+      });
+    },
+
+    async read(ref) {
+      return guarded('read', async () => {
+        const uri = managementUri(ref);
+        const answer = await exchange(uri, { method: 'GET', token: ref.registration_access_token });
+        if (gone(answer.status)) return undefined;
+        return toRegistration(registration(answer, { clientId: ref.client_id, endpoint: uri }));
+      });
+    },
+
+    async update(ref, metadata) {
+      return toRegistration(await put('update', ref, metadata), metadata);
+    },
+
+    async rotateSecret(ref, metadata) {
+      const body = await put('rotate', ref, metadata);
+      if (body.client_secret === undefined) throw counted('rotate', new Trouble('IdP issued no new client_secret'));
+      return { ...toRegistration(body, metadata), client_secret: body.client_secret };
+    },
+
+    async delete(ref) {
+      await guarded('delete', async () => {
+        const answer = await exchange(managementUri(ref), { method: 'DELETE', token: ref.registration_access_token });
+        if (answer.status === 204 || answer.status === 200 || gone(answer.status)) {
+          if (answer.body && 'error' in answer.body && answer.status === 200) throw new Trouble('success status carrying an error member', 200);
+          return;
+        }
+        if (answer.status >= 400 && answer.status < 500) throw new IdpRejectedError(typeof answer.body?.error === 'string' ? answer.body.error : undefined);
+        throw new Trouble(`IdP answered ${answer.status}`, answer.status);
+      });
+    },
+  };
+}
+
+/** RFC 7591 metadata as sent. A client without the code grant asks for no response types. */
+function requestBody(metadata: ClientMetadata): Record<string, unknown> {
+  return {
+    client_name: metadata.client_name,
+    grant_types: metadata.grant_types,
+    redirect_uris: metadata.redirect_uris,
+    response_types: metadata.grant_types.includes('authorization_code') ? ['code'] : [],
+    scope: metadata.scope,
+    token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+  };
+}

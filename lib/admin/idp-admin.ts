@@ -1,0 +1,72 @@
+/**
+ * What the client use cases need from the IdP (R-Auth): OAuth 2.0 Dynamic Client Registration
+ * (RFC 7591) and its management protocol (RFC 7592). The adapter is
+ * lib/adapters/rauth/registration-client.ts; the errors below are all it throws.
+ */
+import { AppError } from '../errors.js';
+
+export interface ClientMetadata {
+  client_name: string;
+  grant_types: string[];
+  redirect_uris: string[];
+  scope: string;
+  token_endpoint_auth_method: string;
+}
+
+/** What the caller keeps to manage a client later (seal `registration_access_token` at rest). */
+export interface ClientRef {
+  client_id: string;
+  registration_client_uri: string;
+  registration_access_token: string;
+}
+
+export interface ClientRegistration extends ClientMetadata, ClientRef {}
+
+export interface IdpAdmin {
+  /** RFC 7591. The secret is returned once, for the caller to hand out; it is never stored. */
+  register(metadata: ClientMetadata): Promise<ClientRegistration & { client_secret?: string }>;
+  /** RFC 7592 GET; undefined when the IdP no longer knows the client. */
+  read(ref: ClientRef): Promise<ClientRegistration | undefined>;
+  /** RFC 7592 PUT. The IdP may rotate the registration access token: store the returned one. */
+  update(ref: ClientRef, metadata: ClientMetadata): Promise<ClientRegistration>;
+  /** RFC 7592 PUT asking for a new secret; the old one stops working at once. */
+  rotateSecret(ref: ClientRef, metadata: ClientMetadata): Promise<ClientRegistration & { client_secret: string }>;
+  /** RFC 7592 DELETE; a client that is already gone counts as deleted. */
+  delete(ref: ClientRef): Promise<void>;
+}
+
+/** RFC 7591 §3.2.2 and RFC 7592 error codes that may be shown to the caller as they are. */
+export const EXPOSED_IDP_ERROR_CODES = [
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
+  'invalid_software_statement',
+  'unapproved_software_statement',
+] as const;
+export type ExposedIdpErrorCode = (typeof EXPOSED_IDP_ERROR_CODES)[number] | 'invalid_request';
+
+/** The IdP refused the client metadata (the caller's input): 400 with the RFC 7591 code. */
+export class IdpRejectedError extends AppError {
+  readonly idpError: ExposedIdpErrorCode;
+  constructor(idpError: string | undefined) {
+    const known = (EXPOSED_IDP_ERROR_CODES as readonly string[]).includes(idpError ?? '');
+    const code = (known ? idpError : 'invalid_request') as ExposedIdpErrorCode;
+    super(400, code, 'Bad Request', known ? `The identity provider rejected the client metadata (${code}).` : 'The identity provider rejected the request.');
+    this.idpError = code;
+  }
+}
+
+/** The IdP failed, timed out, or answered something unusable. Its details stay in the log. */
+export class IdpUnavailableError extends AppError {
+  readonly operation: string;
+  constructor(operation: string, cause?: unknown) {
+    super(502, 'idp-unavailable', 'Bad Gateway', 'The identity provider is unavailable or answered unexpectedly.', { cause });
+    this.operation = operation;
+  }
+}
+
+/** RFC 7592 §2: the IdP answers 401 (or 404) for a client it no longer knows. DB and IdP disagree. */
+export class IdpClientGoneError extends AppError {
+  constructor(clientId: string) {
+    super(409, 'idp-client-gone', 'Conflict', `Client ${clientId} no longer exists in the identity provider.`);
+  }
+}

@@ -1,0 +1,267 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { ROTATE_CLIENT_SECRET_MEMBER as DEV_IDP_MEMBER, startDevIdp, type DevIdp } from '../../local/dev-idp.js';
+import {
+  ROTATE_CLIENT_SECRET_MEMBER,
+  registrationClient,
+  type RegistrationClientOptions,
+} from '../../lib/adapters/rauth/registration-client.js';
+import { IdpClientGoneError, IdpRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
+import { createLogger } from '../../lib/observability/logger.js';
+import { startHostileIdp, type HostileIdp, type Misbehaviour } from '../support/hostile-idp.js';
+
+const TIMEOUT_MS = 400;
+const MARGIN_MS = 600;
+const log = createLogger('error', {}, () => {});
+
+const metadata: ClientMetadata = {
+  client_name: 'reports',
+  grant_types: ['client_credentials'],
+  redirect_uris: [],
+  scope: 'iam',
+  token_endpoint_auth_method: 'client_secret_basic',
+};
+
+function metricsStub() {
+  const calls: string[] = [];
+  return { calls, idpError: (operation: string) => void calls.push(operation) };
+}
+
+async function tokenStatus(idp: DevIdp, client_id: string, client_secret: string): Promise<number> {
+  const basic = Buffer.from(`${encodeURIComponent(client_id)}:${encodeURIComponent(client_secret)}`).toString('base64');
+  const response = await fetch(idp.tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe('registration client against the dev IdP', () => {
+  let idp: DevIdp;
+  let metrics: ReturnType<typeof metricsStub>;
+  let admin: ReturnType<typeof registrationClient>;
+
+  beforeAll(async () => {
+    idp = await startDevIdp({ adminSubject: 'test-platform-admin' });
+  });
+  afterAll(() => idp.stop());
+  beforeEach(() => {
+    metrics = metricsStub();
+    // No registrationEndpoint: discovered through openid-client.
+    admin = registrationClient({
+      issuer: idp.issuer,
+      credentials: async () => ({ initialAccessToken: idp.initialAccessToken }),
+      timeoutMs: 5000,
+      maxResponseBytes: 64 * 1024,
+      metrics,
+      log,
+    });
+  });
+
+  it('asks for rotation with the member the dev IdP honours', () => {
+    expect(ROTATE_CLIENT_SECRET_MEMBER).toBe(DEV_IDP_MEMBER);
+  });
+
+  it('registers, reads, updates, rotates the secret of and deletes a client', async () => {
+    const created = await admin.register(metadata);
+    expect(created).toMatchObject({ ...metadata, registration_client_uri: `${idp.registrationEndpoint}/${created.client_id}` });
+    expect(created.client_secret).toEqual(expect.any(String));
+    expect(await tokenStatus(idp, created.client_id, created.client_secret!)).toBe(200);
+
+    expect(await admin.read(created)).toEqual({
+      ...metadata,
+      client_id: created.client_id,
+      registration_client_uri: created.registration_client_uri,
+      registration_access_token: created.registration_access_token,
+    });
+
+    const updated = await admin.update(created, { ...metadata, client_name: 'reports v2' });
+    expect(updated.client_name).toBe('reports v2');
+    expect(updated).not.toHaveProperty('client_secret');
+    // oidc-provider rotates the registration access token on update: the old one is dead.
+    expect(updated.registration_access_token).not.toBe(created.registration_access_token);
+    expect(await admin.read(created)).toBeUndefined();
+    expect((await admin.read(updated))?.client_name).toBe('reports v2');
+    expect(await tokenStatus(idp, created.client_id, created.client_secret!)).toBe(200);
+
+    const rotated = await admin.rotateSecret(updated, { ...metadata, client_name: 'reports v2' });
+    expect(rotated.client_secret).not.toBe(created.client_secret);
+    expect(await tokenStatus(idp, created.client_id, created.client_secret!)).toBe(401);
+    expect(await tokenStatus(idp, created.client_id, rotated.client_secret)).toBe(200);
+
+    await admin.delete(rotated);
+    expect(await tokenStatus(idp, created.client_id, rotated.client_secret)).toBe(401);
+    expect(await admin.read(rotated)).toBeUndefined();
+    await expect(admin.delete(rotated)).resolves.toBeUndefined();
+    await expect(admin.update(rotated, metadata)).rejects.toBeInstanceOf(IdpClientGoneError);
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('passes on the IdP refusing an invalid redirect URI as invalid_redirect_uri', async () => {
+    const refused = admin.register({ ...metadata, grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb#fragment'] });
+    await expect(refused).rejects.toBeInstanceOf(IdpRejectedError);
+    await expect(refused).rejects.toMatchObject({ status: 400, code: 'invalid_redirect_uri', expose: true });
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('passes on the IdP refusing an unknown grant type as invalid_client_metadata', async () => {
+    await expect(admin.register({ ...metadata, grant_types: ['client_credentials', 'telepathy'] })).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_client_metadata',
+    });
+  });
+
+  it('reports a wrong initial access token as the IdP being unavailable, after one re-read', async () => {
+    let reads = 0;
+    const wrong = registrationClient({
+      issuer: idp.issuer,
+      credentials: async () => (reads++, { initialAccessToken: 'not-the-token' }),
+      timeoutMs: 5000,
+      maxResponseBytes: 64 * 1024,
+      metrics,
+      log,
+    });
+    await expect(wrong.register(metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
+    expect(reads).toBe(2);
+    expect(metrics.calls).toEqual(['create']);
+  });
+});
+
+describe('registration client against a misbehaving IdP', () => {
+  let hostile: HostileIdp;
+  let metrics: ReturnType<typeof metricsStub>;
+  let credentialReads: number;
+  const ref = () => ({ client_id: 'client-1', registration_client_uri: `${hostile.issuer}/reg/client-1`, registration_access_token: 'rat-1' });
+
+  const client = (overrides: Partial<RegistrationClientOptions> = {}) =>
+    registrationClient({
+      issuer: hostile.issuer,
+      registrationEndpoint: hostile.registrationEndpoint,
+      credentials: async () => ({ initialAccessToken: `iat-${++credentialReads}` }),
+      timeoutMs: TIMEOUT_MS,
+      maxResponseBytes: 64 * 1024,
+      metrics,
+      log,
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    hostile = await startHostileIdp();
+  });
+  afterAll(() => hostile.stop());
+  beforeEach(() => {
+    metrics = metricsStub();
+    credentialReads = 0;
+    hostile.requests.length = 0;
+  });
+  afterEach(() => hostile.behave('honest'));
+
+  async function failsBounded(mode: Misbehaviour, operation: 'create' | 'read' | 'update' | 'rotate' | 'delete') {
+    hostile.behave(mode);
+    const admin = client();
+    const started = performance.now();
+    const calls = {
+      create: () => admin.register(metadata),
+      read: () => admin.read(ref()),
+      update: () => admin.update(ref(), metadata),
+      rotate: () => admin.rotateSecret(ref(), metadata),
+      delete: () => admin.delete(ref()),
+    };
+    const error = await calls[operation]().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(IdpUnavailableError);
+    expect(error).toMatchObject({ status: 502, code: 'idp-unavailable', expose: false });
+    expect((error as Error).message).not.toMatch(/server_error|rat-1|iat-/);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect(metrics.calls).toEqual([operation]);
+    return elapsed;
+  }
+
+  it('gives up on an IdP that never answers within the timeout', async () => {
+    expect(await failsBounded('hang', 'create')).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+  });
+
+  it('gives up on a body that trickles in past the timeout', async () => {
+    expect(await failsBounded('slow', 'read')).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+  });
+
+  it('reports a 500 as the IdP being unavailable', async () => {
+    await failsBounded('status500', 'update');
+  });
+
+  it('treats a 200 carrying an error member as a failure', async () => {
+    await failsBounded('error200', 'rotate');
+  });
+
+  it('stops reading a 5 MB body at the byte cap', async () => {
+    await failsBounded('huge', 'read');
+  });
+
+  it('reports a 500 on delete as the IdP being unavailable', async () => {
+    await failsBounded('status500', 'delete');
+  });
+
+  it('refuses a registration_client_uri that points away from the IdP', async () => {
+    await failsBounded('foreignUri', 'create');
+  });
+
+  it('hides a 4xx error code that is not an RFC 7591 one', async () => {
+    hostile.behave('rejectOddCode');
+    const error = await client().register(metadata).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdpRejectedError);
+    expect(error).toMatchObject({ status: 400, code: 'invalid_request', message: 'The identity provider rejected the request.' });
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('keeps only known members of a response with extra fields', async () => {
+    hostile.behave('extraFields');
+    const created = await client().register(metadata);
+    expect(Object.keys(created).sort()).toEqual(
+      [...Object.keys(metadata), 'client_id', 'client_secret', 'registration_access_token', 'registration_client_uri'].sort(),
+    );
+    expect(JSON.stringify(created)).not.toMatch(/surprise|script|nested/);
+  });
+
+  it('re-reads the credentials once after a 401 and succeeds with the new ones', async () => {
+    hostile.behave('unauthorizedOnce');
+    const created = await client().register(metadata);
+    expect(created.client_id).toBe('client-1');
+    expect(credentialReads).toBe(2);
+    expect(hostile.requests.map((r) => r.authorization)).toEqual(['Bearer iat-1', 'Bearer iat-2']);
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('sends the rotation request member on rotateSecret only', async () => {
+    const bodies: unknown[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      if (init?.body) bodies.push(JSON.parse(String(init.body)));
+      return fetch(input, init);
+    };
+    await client({ fetch: spy }).update(ref(), metadata);
+    await client({ fetch: spy }).rotateSecret(ref(), metadata);
+    expect(bodies).toEqual([
+      expect.not.objectContaining({ [ROTATE_CLIENT_SECRET_MEMBER]: expect.anything() }),
+      expect.objectContaining({ client_id: 'client-1', [ROTATE_CLIENT_SECRET_MEMBER]: true, response_types: [] }),
+    ]);
+  });
+
+  it('counts a failed discovery once and tries discovery again on the next call', async () => {
+    const discovering = client({ registrationEndpoint: undefined });
+    hostile.behave('honest', 'huge');
+    const started = performance.now();
+    await expect(discovering.register(metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect(metrics.calls).toEqual(['discovery']);
+
+    hostile.behave('honest', 'hang');
+    await expect(discovering.register(metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
+    expect(metrics.calls).toEqual(['discovery', 'discovery']);
+
+    hostile.behave('honest');
+    expect((await discovering.register(metadata)).client_id).toBe('client-1');
+  });
+});
