@@ -6,38 +6,33 @@
 import * as z from './schema.js';
 import { ConfigError } from './errors.js';
 
-const postgresUrl = z.string().check(
-  z.refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be a postgres:// URL with a host, e.g. postgres://user:password@host:5432/db'),
+/** A URL variable that must parse and pass `accept`; `message` says what was expected. */
+const url = (accept: (url: URL) => boolean, message: string) =>
+  z.string().check(
+    z.refine((value) => {
+      try {
+        return accept(new URL(value));
+      } catch {
+        return false;
+      }
+    }, message),
+  );
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+
+const postgresUrl = url(
+  (u) => (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '',
+  'must be a postgres:// URL with a host, e.g. postgres://user:password@host:5432/db',
 );
 
-const issuerUrl = z.string().check(
-  z.refine((value) => {
-    try {
-      const url = new URL(value);
-      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-      return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
-    } catch {
-      return false;
-    }
-  }, 'must be the IdP issuer URL, https:// (http:// only on loopback)'),
+const issuerUrl = url(
+  (u) => u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.includes(u.hostname)),
+  'must be the IdP issuer URL, https:// (http:// only on loopback)',
 );
 
-const webSocketUrl = z.string().check(
-  z.refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be a ws:// or wss:// URL of the NATS websocket listener'),
+const webSocketUrl = url(
+  (u) => (u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname !== '',
+  'must be a ws:// or wss:// URL of the NATS websocket listener',
 );
 
 const integer = (min: number, max: number, fallback: number) =>
