@@ -57,6 +57,17 @@ describe('loadConfig', () => {
     expect(config.database.namedStatements).toBe(true);
   });
 
+  it('refuses an IdP issuer over plain http off loopback and a NATS URL that is not a websocket', () => {
+    expect(issuesOf({ ...valid, RAUTH_URL: 'http://r-auth.example.com', NATS_URL: 'nats://127.0.0.1:4222' })).toEqual([
+      'RAUTH_URL: must be the IdP issuer URL, https:// (http:// only on loopback)',
+      'NATS_URL: must be a ws:// or wss:// URL of the NATS websocket listener',
+    ]);
+    expect(loadConfig({ ...valid, RAUTH_URL: 'http://127.0.0.1:4100', NATS_URL: 'wss://nats.internal:443' })).toMatchObject({
+      idp: { issuer: 'http://127.0.0.1:4100' },
+      nats: { url: 'wss://nats.internal:443', afterCommitBudgetMs: 200 },
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...valid, DB_POOL_MAX: '', DATABASE_READ_URL: '' }).database).toMatchObject({ poolMax: 2, readUrl: valid.DATABASE_URL });
   });
