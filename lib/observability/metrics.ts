@@ -49,15 +49,17 @@ export function createMetrics(namespace: string, write: LineWriter = stdout): Me
       [METRIC.httpDuration, 'Seconds'],
     ],
   );
+  // Per operation (the runbook's dimension) and per service: the alarms watch the total.
+  const counterDimensions = [['operation'], ['service']];
   const counterDirectives = {
-    [METRIC.databaseErrors]: directive([['operation']], [[METRIC.databaseErrors, 'Count']]),
-    [METRIC.idpErrors]: directive([['operation']], [[METRIC.idpErrors, 'Count']]),
+    [METRIC.databaseErrors]: directive(counterDimensions, [[METRIC.databaseErrors, 'Count']]),
+    [METRIC.idpErrors]: directive(counterDimensions, [[METRIC.idpErrors, 'Count']]),
   };
   // The per-request line is written by hand around the pre-serialized directive: it runs on
   // every request, and stringifying the constant part each time was most of its cost.
   const httpDirectiveJson = JSON.stringify([httpDirective]);
   const counter = (name: typeof METRIC.databaseErrors | typeof METRIC.idpErrors, operation: string) =>
-    write(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [counterDirectives[name]] }, operation, [name]: 1 }));
+    write(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [counterDirectives[name]] }, service: 'iam-service', operation, [name]: 1 }));
 
   return {
     http({ handler, status, durationSeconds, requestId }) {

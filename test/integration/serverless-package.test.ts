@@ -127,7 +127,7 @@ describe('serverless package', () => {
     const [, fn] = enrichFunction();
     const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toMatchObject({
-      METRICS_NAMESPACE: 'Citadel/IamService',
+      METRICS_NAMESPACE: `Citadel/IamService/${stage}`,
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -242,5 +242,34 @@ describe('serverless package', () => {
     expect(rules.map((r) => ({ schedule: r.Properties['ScheduleExpression'], targetsRelay: JSON.stringify(r.Properties['Targets']).includes(id) }))).toEqual([
       { schedule: 'rate(1 minute)', targetsRelay: true },
     ]);
+  });
+
+  it('declares an alarm for each of the runbook’s alerts, all notifying one topic', () => {
+    const alarms = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const watched = alarms.map((a) => `${a.Properties['Namespace']} ${a.Properties['MetricName']}`).sort();
+    expect(watched).toEqual(
+      expect.arrayContaining([
+        `Citadel/IamService/${stage} http_request_duration_seconds`,
+        `Citadel/IamService/${stage} idp_adapter_errors_total`,
+        `Citadel/IamService/${stage} database_errors_total`,
+        'AWS/Lambda Errors',
+        'AWS/Lambda Throttles',
+      ]),
+    );
+    const latency = alarms.find((a) => a.Properties['MetricName'] === 'http_request_duration_seconds')!;
+    expect(latency.Properties).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 0.3, Dimensions: [{ Name: 'handler', Value: '/system/enrich-token' }] });
+    const database = alarms.find((a) => a.Properties['MetricName'] === 'database_errors_total')!;
+    expect(database.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    for (const alarm of alarms) expect(alarm.Properties['AlarmActions']).toEqual([{ Ref: 'AlarmTopic' }]);
+  });
+
+  it('puts the four runbook metrics on one dashboard', () => {
+    const [dashboard] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    const source = (dashboard!.Properties['DashboardBody'] as { 'Fn::Sub': string })['Fn::Sub'];
+    const body = JSON.parse(source.replaceAll('${AWS::Region}', 'eu-west-1')) as { widgets: unknown[] };
+    expect(body.widgets).toHaveLength(4);
+    for (const metric of ['http_requests_total', 'http_request_duration_seconds', 'idp_adapter_errors_total', 'database_errors_total']) {
+      expect(source).toContain(metric);
+    }
   });
 });

@@ -56,7 +56,11 @@ describe('createMetrics', () => {
     lines.length = 0;
     metrics[method]('token');
     const doc = expectValidEmf(lines[0]!);
-    expect(doc).toMatchObject({ operation: 'token', [name]: 1 });
-    expect(doc._aws.CloudWatchMetrics[0]).toEqual({ Namespace: 'Citadel/Test', Dimensions: [['operation']], Metrics: [{ Name: name, Unit: 'Count' }] });
+    expect(doc).toMatchObject({ service: 'iam-service', operation: 'token', [name]: 1 });
+    expect(doc._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'Citadel/Test',
+      Dimensions: [['operation'], ['service']],
+      Metrics: [{ Name: name, Unit: 'Count' }],
+    });
   });
 });
