@@ -4,7 +4,7 @@
  * still down; the next run retries) or the time budget is spent.
  */
 import { drainOutbox, type RelayRun } from '../lib/events/relay.js';
-import { eventsRuntime } from '../lib/runtime.js';
+import { eventsRuntime } from '../lib/events-runtime.js';
 
 /** Leaves room before the Lambda timeout for the last batch to finish and commit. */
 const SAFETY_MARGIN_MS = 5_000;

@@ -2,24 +2,20 @@
  * The composition root: builds the real collaborators once per cold start (module scope
  * of each function). A bad configuration fails the cold start with one log line naming
  * every bad variable — the runbook's crash-loop section depends on that line.
+ *
+ * This module holds what every function needs; lib/admin-runtime.ts and
+ * lib/events-runtime.ts add the admin API's and the relay's parts, so enrich-token's bundle
+ * carries neither jose nor nats.ws.
  */
-import type { AccessTokenVerifier } from './admin/access-token.js';
-import type { AdminScopeReader, PolicyStore } from './admin/ports.js';
 import { postgresClaimsReader } from './adapters/postgres/claims-reader.js';
 import { createDatabase, type Database } from './adapters/postgres/database.js';
-import { postgresAdminScope, postgresPolicyStore } from './adapters/postgres/policy-store.js';
-import { jetStreamPublisher } from './adapters/nats/jetstream-publisher.js';
-import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
-import { type Config, loadConfig, processEnv, requireIdpIssuer, requireNatsUrl } from './config.js';
-import type { CloudEvent } from './events/catalog.js';
-import type { EventPublisher } from './events/publisher.js';
-import { publishAfterCommit } from './events/relay.js';
+import { type Config, loadConfig, processEnv } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { ClaimsReader } from './policy/policy-store.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface Runtime {
   config: Config;
@@ -31,40 +27,11 @@ export interface Runtime {
   claims: ClaimsReader;
 }
 
-/** What the admin API functions add: token verification, the policy store, admin scopes, events. */
-export interface AdminRuntime extends Runtime {
-  tokens: AccessTokenVerifier;
-  store: PolicyStore;
-  scopes: AdminScopeReader;
-  /** Publishes a committed change's events within a short budget; without NATS_URL, a no-op. */
-  afterCommit: (events: readonly CloudEvent[]) => Promise<unknown>;
-}
-
-/** What the outbox relay needs: the database and a publisher. */
-export interface EventsRuntime extends Runtime {
-  publisher: EventPublisher;
-}
-
 let current: Runtime | undefined;
-let currentAdmin: AdminRuntime | undefined;
-let currentEvents: EventsRuntime | undefined;
 
 export function runtime(env: Env = processEnv()): Runtime {
   current ??= startOrExplain(() => build(env));
   return current;
-}
-
-export function adminRuntime(env: Env = processEnv()): AdminRuntime {
-  currentAdmin ??= startOrExplain(() => buildAdmin(runtime(env)));
-  return currentAdmin;
-}
-
-export function eventsRuntime(env: Env = processEnv()): EventsRuntime {
-  currentEvents ??= startOrExplain(() => {
-    const base = runtime(env);
-    return { ...base, publisher: publisherFor(base.config, requireNatsUrl(base.config)) };
-  });
-  return currentEvents;
 }
 
 export function build(env: Env): Runtime {
@@ -77,35 +44,8 @@ export function build(env: Env): Runtime {
   return { config, log, metrics, db, claims: postgresClaimsReader(readDb) };
 }
 
-function buildAdmin(base: Runtime): AdminRuntime {
-  const { config, metrics, db } = base;
-  const tokens = jwtVerifier({
-    issuer: requireIdpIssuer(config),
-    audience: config.idp.audience,
-    algorithms: config.idp.algorithms,
-    timeoutMs: config.idp.timeoutMs,
-    metrics,
-  });
-  return { ...base, tokens, store: postgresPolicyStore(db), scopes: postgresAdminScope(db), afterCommit: afterCommit(base) };
-}
-
-function publisherFor(config: Config, url: string): EventPublisher {
-  const { connectTimeoutMs, publishTimeoutMs } = config.nats;
-  return jetStreamPublisher({ url, connectTimeoutMs, publishTimeoutMs, name: 'iam-service' });
-}
-
-function afterCommit({ config, db, log }: Runtime): AdminRuntime['afterCommit'] {
-  const url = config.nats.url;
-  if (!url) {
-    // Said once per cold start, not per request: the relay publishes them once NATS_URL is set.
-    log.info('NATS_URL is not set: events stay in the outbox until the relay publishes them');
-    return async () => 0;
-  }
-  const publisher = publisherFor(config, url);
-  return (events) => publishAfterCommit({ db, publisher, log }, events, { budgetMs: config.nats.afterCommitBudgetMs });
-}
-
-function startOrExplain<T>(start: () => T): T {
+/** Runs a cold-start step; a ConfigError becomes the one log line that names every bad variable. */
+export function startOrExplain<T>(start: () => T): T {
   try {
     return start();
   } catch (error) {

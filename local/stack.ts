@@ -164,7 +164,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
 
 /** With NATS_URL, what the scheduled relay does in AWS: drain the outbox every few seconds. */
 async function startOutboxRelay(env: Record<string, string | undefined>, log: Logger): Promise<() => Promise<void>> {
-  const { eventsRuntime } = await import('../lib/runtime.js');
+  const { eventsRuntime } = await import('../lib/events-runtime.js');
   const { drainOutbox } = await import('../lib/events/relay.js');
   const app = eventsRuntime(env);
   let running: Promise<unknown> = Promise.resolve();

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { inflateRawSync } from 'node:zlib';
 import { ADMIN_ROUTES } from '../../lib/admin/routes.js';
+import { readZip, type ZipEntry } from '../../scripts/zip.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,10 +24,6 @@ interface Resource {
 }
 interface Template {
   Resources: Record<string, Resource>;
-}
-interface ZipEntry {
-  name: string;
-  content: () => Buffer;
 }
 
 /** The environment of a machine with no AWS credentials and nothing to phone home to. */
@@ -47,35 +43,6 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Lists a zip through its central directory (stored and deflated entries; no zip64). */
-function readZip(zip: Buffer): ZipEntry[] {
-  let end = zip.length - 22;
-  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end -= 1;
-  if (end < 0) throw new Error('not a zip file: no end-of-central-directory record');
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const entries: ZipEntry[] = [];
-  for (let i = 0; i < count; i += 1) {
-    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory entry at ${at}`);
-    const method = zip.readUInt16LE(at + 10);
-    const compressedSize = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
-    entries.push({
-      name,
-      content: () => {
-        const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-        const data = zip.subarray(start, start + compressedSize);
-        if (method === 0) return Buffer.from(data);
-        if (method === 8) return inflateRawSync(data);
-        throw new Error(`${name}: unsupported compression method ${method}`);
-      },
-    });
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  return entries;
-}
 
 describe('serverless package', () => {
   let packageDir: string;
@@ -177,6 +144,12 @@ describe('serverless package', () => {
     const staticImport = /\b(?:import|export)\s*(?:[\w$*{}\s,]*?\s*from\s*)?["']([^"']+)["']/g;
     const specifiers = [...source.matchAll(staticImport)].map((match) => match[1]!);
     expect(specifiers.filter((specifier) => !isBuiltin(specifier))).toEqual([]);
+  });
+
+  it('keeps the admin API’s and the relay’s libraries (jose, nats.ws) out of the enrich-token bundle', async () => {
+    const bundle = (await enrichZip()).find((entry) => entry.name === 'functions/enrich-token.mjs')!.content().toString('utf8');
+    expect(bundle.length).toBeLessThan(200 * 1024);
+    for (const marker of ['JWSSignatureVerificationFailed', 'NatsConnectionImpl', 'jetstream']) expect(bundle.includes(marker)).toBe(false);
   });
 
   it('produces a bundle that Node imports and whose handler is a function', async () => {

@@ -98,7 +98,7 @@ export async function startAdminStack(): Promise<AdminStack> {
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await idp.stop();
-      const { adminRuntime } = await import('../../lib/runtime.js');
+      const { adminRuntime } = await import('../../lib/admin-runtime.js');
       await adminRuntime().db.end();
       await db.end();
     },

@@ -1,0 +1,48 @@
+/** The admin API's composition: token verification, the policy store, admin scopes, events after commit. */
+import type { AccessTokenVerifier } from './admin/access-token.js';
+import type { AdminScopeReader, PolicyStore } from './admin/ports.js';
+import { postgresAdminScope, postgresPolicyStore } from './adapters/postgres/policy-store.js';
+import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
+import { processEnv, requireIdpIssuer } from './config.js';
+import type { CloudEvent } from './events/catalog.js';
+import { publishAfterCommit } from './events/relay.js';
+import { publisherFor } from './events-runtime.js';
+import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
+
+export interface AdminRuntime extends Runtime {
+  tokens: AccessTokenVerifier;
+  store: PolicyStore;
+  scopes: AdminScopeReader;
+  /** Publishes a committed change's events within a short budget; without NATS_URL, a no-op. */
+  afterCommit: (events: readonly CloudEvent[]) => Promise<unknown>;
+}
+
+let current: AdminRuntime | undefined;
+
+export function adminRuntime(env: Env = processEnv()): AdminRuntime {
+  current ??= startOrExplain(() => build(runtime(env)));
+  return current;
+}
+
+function build(base: Runtime): AdminRuntime {
+  const { config, metrics, db } = base;
+  const tokens = jwtVerifier({
+    issuer: requireIdpIssuer(config),
+    audience: config.idp.audience,
+    algorithms: config.idp.algorithms,
+    timeoutMs: config.idp.timeoutMs,
+    metrics,
+  });
+  return { ...base, tokens, store: postgresPolicyStore(db), scopes: postgresAdminScope(db), afterCommit: afterCommit(base) };
+}
+
+function afterCommit({ config, db, log }: Runtime): AdminRuntime['afterCommit'] {
+  const url = config.nats.url;
+  if (!url) {
+    // Said once per cold start, not per request: the relay publishes them once NATS_URL is set.
+    log.info('NATS_URL is not set: events stay in the outbox until the relay publishes them');
+    return async () => 0;
+  }
+  const publisher = publisherFor(config, url);
+  return (events) => publishAfterCommit({ db, publisher, log }, events, { budgetMs: config.nats.afterCommitBudgetMs });
+}

@@ -1,0 +1,84 @@
+/**
+ * `npm run cold-start`: what a cold start costs, per function, from the artifacts we deploy.
+ * Packages the service (`serverless package`, offline), then for each function reports the zip
+ * and bundle sizes and the median (and p90) module-initialization time — importing the bundled
+ * handler in a fresh Node process, as Lambda's init phase does — over COLD_START_RUNS (20)
+ * processes. Imports open no connection (pools connect lazily), so no server is needed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readZip } from './zip.js';
+
+const RUNS = Number(process.env.COLD_START_RUNS ?? 20);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(path.join(tmpdir(), 'iam-cold-start-'));
+
+interface LambdaResource {
+  Type: string;
+  Properties: { Handler?: string; Code?: { S3Key: string } };
+}
+
+const offline = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
+// Configuration a function needs to finish its init; nothing listens on these addresses.
+const initEnv = {
+  PATH: process.env.PATH ?? '',
+  DATABASE_URL: 'postgres://iam@127.0.0.1:1/iam',
+  RAUTH_URL: 'http://127.0.0.1:1',
+  NATS_URL: 'ws://127.0.0.1:1',
+  LOG_LEVEL: 'error',
+};
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+try {
+  const packageDir = path.join(work, 'package');
+  process.stderr.write(`packaging into ${packageDir} …\n`);
+  execFileSync(process.execPath, [path.join(root, 'node_modules/.bin/serverless'), 'package', '--stage', 'coldstart', '--package', packageDir], {
+    cwd: root,
+    env: { ...offline, CI: 'true' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+    Resources: Record<string, LambdaResource>;
+  };
+  const rows: string[][] = [];
+  for (const fn of Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+    const handler = fn.Properties.Handler!;
+    const zipPath = path.join(packageDir, path.basename(fn.Properties.Code!.S3Key));
+    const zip = readFileSync(zipPath);
+    const dir = path.join(work, path.basename(zipPath, '.zip'));
+    let bundleBytes = 0;
+    for (const entry of readZip(zip)) {
+      const target = path.join(dir, entry.name);
+      mkdirSync(path.dirname(target), { recursive: true });
+      const content = entry.content();
+      writeFileSync(target, content);
+      if (entry.name.endsWith('.mjs')) bundleBytes += content.length;
+    }
+    const file = `./${handler.replace(/\.handler$/, '.mjs')}`;
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      const result = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`],
+        { cwd: dir, env: initEnv, encoding: 'utf8' },
+      );
+      if (result.status !== 0) throw new Error(`${handler}: init failed: ${result.stderr.split('\n').slice(0, 4).join(' ')}`);
+      times.push(Number(result.stdout));
+    }
+    times.sort((a, b) => a - b);
+    rows.push([handler.replace(/^functions\/|\.handler$/g, ''), (zip.length / 1024).toFixed(0), (bundleBytes / 1024).toFixed(0), percentile(times, 50).toFixed(1), percentile(times, 90).toFixed(1)]);
+  }
+  rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
+  const header = ['function', 'zip KB', 'bundle KB', `init p50 ms`, `init p90 ms`];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`module initialization over ${RUNS} fresh Node ${process.version} processes per function`);
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
