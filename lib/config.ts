@@ -84,6 +84,8 @@ const envSchema = z.object({
     ['ES256', 'RS256', 'PS256', 'EdDSA'],
   ),
   IDP_TIMEOUT_MS: integer(100, 30_000, 3_000),
+  RAUTH_ADMIN_CLIENT_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  RAUTH_ADMIN_CLIENT_SECRET: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   NATS_URL: z.optional(webSocketUrl),
   NATS_CONNECT_TIMEOUT_MS: integer(10, 60_000, 2_000),
   NATS_PUBLISH_TIMEOUT_MS: integer(10, 60_000, 1_000),
@@ -114,6 +116,8 @@ export interface Config {
     /** Signature algorithms accepted on admin tokens (never `none`). */
     readonly algorithms: readonly string[];
     readonly timeoutMs: number;
+    /** The service's own client at R-Auth (client-credentials grant); issue #5 moves the secret to Secrets Manager. */
+    readonly adminClient: { readonly id: string; readonly secret: string } | undefined;
   };
   /** Domain events: published to JetStream after commit and by the outbox relay. */
   readonly nats: {
@@ -158,6 +162,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       audience: e.ADMIN_TOKEN_AUDIENCE,
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
       timeoutMs: e.IDP_TIMEOUT_MS,
+      adminClient:
+        e.RAUTH_ADMIN_CLIENT_ID && e.RAUTH_ADMIN_CLIENT_SECRET
+          ? { id: e.RAUTH_ADMIN_CLIENT_ID, secret: e.RAUTH_ADMIN_CLIENT_SECRET }
+          : undefined,
     },
     nats: {
       url: e.NATS_URL,

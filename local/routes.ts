@@ -13,6 +13,7 @@ const load = async (file: string): Promise<LambdaHttpHandler> =>
 export async function loadRoutes(options: { admin: boolean }): Promise<Route[]> {
   const table = [
     { method: 'POST', path: '/system/enrich-token', file: 'enrich-token' },
+    ...(options.admin ? [{ method: 'GET', path: '/system/idp-health', file: 'idp-health' }] : []),
     ...(options.admin ? Object.values(ADMIN_ROUTES) : []),
   ];
   // One at a time: jest's ESM loader fails on concurrent dynamic imports of shared modules.

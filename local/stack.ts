@@ -124,6 +124,8 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       BOOTSTRAP_ADMIN_SUBJECT: options.bootstrapAdminSubject,
       RAUTH_URL: idpInfo.issuer,
       ADMIN_TOKEN_AUDIENCE: idpInfo.audience,
+      // The service's own client at the dev IdP, for the health probe's token check.
+      ...(idpInfo.admin ? { RAUTH_ADMIN_CLIENT_ID: idpInfo.admin.client_id, RAUTH_ADMIN_CLIENT_SECRET: idpInfo.admin.client_secret } : {}),
     });
     await migrate({ databaseUrl, bootstrapAdminSubject: options.bootstrapAdminSubject, log });
     const { runtime } = await import('../lib/runtime.js');

@@ -9,10 +9,11 @@ import { type AdminStack, ENRICH_KEY, type Persona, startAdminStack } from '../s
 import { mapSubject } from '../support/policy-fixture.js';
 import { type Exchange, HTTP_METHODS, OpenApiContract } from '../support/openapi.js';
 
-/** Every route the service serves: the admin route table plus enrich-token. */
+/** Every route the service serves: the admin route table plus enrich-token and the IdP health probe. */
 const SERVED = [
   ...Object.entries(ADMIN_ROUTES).map(([operationId, r]) => ({ operationId, method: r.method, path: r.path, access: r.access as string | undefined })),
   { operationId: 'enrichToken', method: 'POST', path: '/system/enrich-token', access: undefined },
+  { operationId: 'idpHealth', method: 'GET', path: '/system/idp-health', access: undefined },
 ];
 
 interface Answer {
@@ -130,11 +131,15 @@ describe('openapi.yaml', () => {
       }
     });
 
-    it('documents a problem for 400, 401, 403 and 5xx on every operation, and 404 wherever a tenant is named', () => {
+    it('documents a problem for 400, 401, 403 and 5xx on every operation that takes input and a caller, and 404 wherever a tenant is named', () => {
       const missing: string[] = [];
       for (const { operationId, path, operation } of contract.operations()) {
         const statuses = Object.keys(operation.responses as object);
-        const wanted = ['400', '401', '500', '503', ...(operationId === 'enrichToken' ? ['403', '404'] : ['403']), ...(path.includes('{tenant}') ? ['404'] : [])];
+        // The IdP health probe takes no input and no credentials: it can only pass, fail or break.
+        const wanted =
+          operationId === 'idpHealth'
+            ? ['200', '503', '500']
+            : ['400', '401', '500', '503', ...(operationId === 'enrichToken' ? ['403', '404'] : ['403']), ...(path.includes('{tenant}') ? ['404'] : [])];
         for (const status of wanted) if (!statuses.includes(status)) missing.push(`${operationId} ${status}`);
       }
       expect(missing).toEqual([]);
@@ -318,6 +323,13 @@ describe('openapi.yaml', () => {
       expectStatus(await call('getTenant', 'otherTenantAdmin', { params: { tenant: 'acme' } }), 404);
       expectStatus(await call('deleteUser', 'otherTenantAdmin', { params: { tenant: 'acme', subject: 'bob' } }), 404);
       expectStatus(await call('listRoles', 'tenantAdmin', { params: { tenant: 'platform' } }), 404);
+      expect(contract.drain()).toEqual([]);
+    });
+
+    it('answers the IdP health probe as documented', async () => {
+      const report = await call('idpHealth', {});
+      expectStatus(report, 200);
+      expect(report.json).toMatchObject({ status: 'pass' });
       expect(contract.drain()).toEqual([]);
     });
 

@@ -188,7 +188,7 @@ describe('serverless package', () => {
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties['RouteKey'] as string)
       .sort();
-    expect(routes).toEqual(Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`).sort());
+    expect(routes).toEqual([...Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`), 'GET /system/idp-health'].sort());
     const integrations = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration');
     const targets = integrations.map((r) => JSON.stringify(r.Properties['IntegrationUri']));
     for (const route of Object.values(ADMIN_ROUTES)) {
@@ -207,14 +207,21 @@ describe('serverless package', () => {
     }
   });
 
-  it('runs the outbox relay every minute', () => {
-    const [id] = Object.entries(template.Resources).find(
-      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/outbox-relay.handler',
-    ) ?? ['missing'];
+  it('runs the outbox relay and the IdP health probe every minute', () => {
+    const idOf = (handler: string) =>
+      Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === handler)?.[0] ?? 'missing';
     const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
-    expect(rules.map((r) => ({ schedule: r.Properties['ScheduleExpression'], targetsRelay: JSON.stringify(r.Properties['Targets']).includes(id) }))).toEqual([
-      { schedule: 'rate(1 minute)', targetsRelay: true },
-    ]);
+    const scheduled = rules.map((r) => ({ schedule: r.Properties['ScheduleExpression'], targets: JSON.stringify(r.Properties['Targets']) }));
+    for (const handler of ['functions/outbox-relay.handler', 'functions/idp-health.scheduled']) {
+      expect(scheduled.filter((rule) => rule.targets.includes(`"${idOf(handler)}"`)).map((rule) => rule.schedule)).toEqual(['rate(1 minute)']);
+    }
+  });
+
+  it('hands the service’s own IdP client secret to the health probe only', () => {
+    for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      expect('RAUTH_ADMIN_CLIENT_SECRET' in variables).toBe(String(fn.Properties['Handler']).startsWith('functions/idp-health.'));
+    }
   });
 
   it('declares an alarm for each of the runbook’s alerts, all notifying one topic', () => {

@@ -53,6 +53,8 @@ export async function startAdminStack(): Promise<AdminStack> {
     DATABASE_URL: databaseUrl,
     RAUTH_URL: idp.issuer,
     ADMIN_TOKEN_AUDIENCE: idp.audience,
+    RAUTH_ADMIN_CLIENT_ID: idp.admin.client_id,
+    RAUTH_ADMIN_CLIENT_SECRET: idp.admin.client_secret,
     ENRICH_API_KEYS: ENRICH_KEY,
     LOG_LEVEL: 'error',
   });
