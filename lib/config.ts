@@ -35,6 +35,22 @@ const webSocketUrl = url(
   'must be a ws:// or wss:// URL of the NATS websocket listener',
 );
 
+/** `id:base64key` pairs, comma-separated: the first seals, every one opens (key rotation). */
+const sealKeys = z.pipe(
+  z.string(),
+  z.pipe(
+    z.transform((value: string) => value.split(',').map((entry) => entry.trim()).filter(Boolean)),
+    z.array(
+      z.string().check(
+        z.refine((entry) => {
+          const [id, key, extra] = entry.split(':');
+          return extra === undefined && /^[A-Za-z0-9_-]{1,64}$/.test(id ?? '') && Buffer.from(key ?? '', 'base64').length === 32;
+        }, 'each entry must be <key id>:<32 bytes in base64>, e.g. k1:$(openssl rand -base64 32)'),
+      ),
+    ).check(z.minLength(1, 'must name at least one key')),
+  ),
+);
+
 const integer = (min: number, max: number, fallback: number) =>
   z._default(
     z.pipe(
@@ -84,6 +100,13 @@ const envSchema = z.object({
     ['ES256', 'RS256', 'PS256', 'EdDSA'],
   ),
   IDP_TIMEOUT_MS: integer(100, 30_000, 3_000),
+  RAUTH_REGISTRATION_TOKEN: z.optional(z.string().check(z.minLength(16), z.maxLength(4096))),
+  RAUTH_REGISTRATION_ENDPOINT: z.optional(issuerUrl),
+  RAUTH_ADMIN_API_URL: z.optional(issuerUrl),
+  RAUTH_SOFTWARE_ID: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'urn:citadel:iam-service'),
+  IDP_MAX_RESPONSE_BYTES: integer(1024, 10_485_760, 262_144),
+  CLIENT_TOKEN_KEYS: z.optional(sealKeys),
+  RECONCILE_GRACE_SECONDS: integer(0, 86_400, 300),
   RAUTH_ADMIN_CLIENT_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   RAUTH_ADMIN_CLIENT_SECRET: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
   NATS_URL: z.optional(webSocketUrl),
@@ -116,6 +139,13 @@ export interface Config {
     /** Signature algorithms accepted on admin tokens (never `none`). */
     readonly algorithms: readonly string[];
     readonly timeoutMs: number;
+    readonly maxResponseBytes: number;
+    /** RFC 7591 registration: the initial access token (and the endpoint, else discovered). */
+    readonly registration: { readonly initialAccessToken: string; readonly endpoint: string | undefined } | undefined;
+    /** The IdP's admin API (Hydra's shape) that lists and deletes clients; reconcile needs it. */
+    readonly adminApiUrl: string | undefined;
+    /** RFC 7591 `software_id` this service tags its registrations with. */
+    readonly softwareId: string;
     /** The service's own client at R-Auth (client-credentials grant); issue #5 moves the secret to Secrets Manager. */
     readonly adminClient: { readonly id: string; readonly secret: string } | undefined;
   };
@@ -127,6 +157,12 @@ export interface Config {
     readonly publishTimeoutMs: number;
     /** How long a request may wait to publish its events after commit. */
     readonly afterCommitBudgetMs: number;
+  };
+  readonly clients: {
+    /** Keys sealing registration access tokens at rest: `[0]` seals, all open. */
+    readonly tokenKeys: ReadonlyArray<{ readonly id: string; readonly base64: string }> | undefined;
+    /** Reconcile leaves IdP clients younger than this alone: their create may still be running. */
+    readonly reconcileGraceSeconds: number;
   };
   readonly bootstrapAdminSubject: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -162,6 +198,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       audience: e.ADMIN_TOKEN_AUDIENCE,
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
       timeoutMs: e.IDP_TIMEOUT_MS,
+      maxResponseBytes: e.IDP_MAX_RESPONSE_BYTES,
+      registration: e.RAUTH_REGISTRATION_TOKEN
+        ? { initialAccessToken: e.RAUTH_REGISTRATION_TOKEN, endpoint: e.RAUTH_REGISTRATION_ENDPOINT }
+        : undefined,
+      adminApiUrl: e.RAUTH_ADMIN_API_URL,
+      softwareId: e.RAUTH_SOFTWARE_ID,
       adminClient:
         e.RAUTH_ADMIN_CLIENT_ID && e.RAUTH_ADMIN_CLIENT_SECRET
           ? { id: e.RAUTH_ADMIN_CLIENT_ID, secret: e.RAUTH_ADMIN_CLIENT_SECRET }
@@ -173,6 +215,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       publishTimeoutMs: e.NATS_PUBLISH_TIMEOUT_MS,
       afterCommitBudgetMs: e.EVENTS_AFTER_COMMIT_BUDGET_MS,
     },
+    clients: {
+      tokenKeys: e.CLIENT_TOKEN_KEYS?.map((entry) => {
+        const [id, base64] = entry.split(':') as [string, string];
+        return { id, base64 };
+      }),
+      reconcileGraceSeconds: e.RECONCILE_GRACE_SECONDS,
+    },
     bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,
@@ -183,6 +232,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 export function requireNatsUrl(config: Config): string {
   if (!config.nats.url) throw new ConfigError([{ path: 'NATS_URL', message: 'is required by the outbox relay' }]);
   return config.nats.url;
+}
+
+/** What the client functions cannot run without: registration credentials and sealing keys. */
+export function requireClientProvisioning(config: Config) {
+  const missing = [
+    ...(config.idp.issuer ? [] : [{ path: 'RAUTH_URL', message: 'is required by the client functions' }]),
+    ...(config.idp.registration ? [] : [{ path: 'RAUTH_REGISTRATION_TOKEN', message: 'is required by the client functions' }]),
+    ...(config.clients.tokenKeys ? [] : [{ path: 'CLIENT_TOKEN_KEYS', message: 'is required by the client functions' }]),
+  ];
+  if (missing.length > 0) throw new ConfigError(missing);
+  return { issuer: config.idp.issuer!, registration: config.idp.registration!, tokenKeys: config.clients.tokenKeys! };
+}
+
+/** The IdP's admin API, for the reconcile function, which cannot see orphans without it. */
+export function requireIdpAdminApi(config: Config): string {
+  if (!config.idp.adminApiUrl) throw new ConfigError([{ path: 'RAUTH_ADMIN_API_URL', message: 'is required by the client reconcile function' }]);
+  return config.idp.adminApiUrl;
 }
 
 /** The IdP issuer, for functions that cannot run without one (the admin API). */

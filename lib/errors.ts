@@ -14,13 +14,15 @@ export class AppError extends Error {
   readonly title: string;
   readonly expose: boolean;
   readonly headers: Readonly<Record<string, string>>;
+  /** Extension members of the problem body (RFC 9457 §3.2), shown only when `expose` is true. */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   constructor(
     status: number,
     code: string,
     title: string,
     detail: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
+    options: { cause?: unknown; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
@@ -28,13 +30,14 @@ export class AppError extends Error {
     this.title = title;
     this.expose = status < 500;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 
 export class BadRequestError extends AppError {
   readonly issues: readonly FieldIssue[];
-  constructor(detail: string, issues: readonly FieldIssue[] = []) {
-    super(400, 'bad-request', 'Bad Request', detail);
+  constructor(detail: string, issues: readonly FieldIssue[] = [], extensions?: Record<string, unknown>) {
+    super(400, 'bad-request', 'Bad Request', detail, extensions ? { extensions } : {});
     this.issues = issues;
   }
 }

@@ -2,10 +2,12 @@
  * A development stand-in for R-Auth: `oidc-provider` on loopback, for `npm start` and the tests.
  * It issues client-credentials access tokens as ES256 JWTs for one resource (the iam-service
  * audience), and speaks dynamic client registration (RFC 7591/7592) behind an initial access
- * token, as the IdP adapter will. State lives in memory: a restart forgets registered clients.
+ * token, as the IdP adapter will, and a Hydra-shaped admin API that lists and deletes the
+ * registered clients (the inventory adapter's counterpart). State lives in memory: a restart
+ * forgets registered clients.
  */
-import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual, type JsonWebKey } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint } from 'jose';
 import type { Adapter, AdapterPayload, ClientMetadata, Configuration, errors } from 'oidc-provider';
@@ -22,6 +24,12 @@ export interface DevIdp {
   jwksUri: string;
   /** RFC 7591 endpoint; requires `Authorization: Bearer <initialAccessToken>`. */
   registrationEndpoint: string;
+  /**
+   * The Hydra-shaped admin API (`${issuer}/admin`): `GET /clients?page_size=&page_token=` lists
+   * the dynamically registered clients (`Link: <…>; rel="next"` while more remain) and
+   * `DELETE /clients/{id}` deletes one; both require `Authorization: Bearer <initialAccessToken>`.
+   */
+  adminApiUrl: string;
   initialAccessToken: string;
   /** The `aud` of access tokens for iam-service. */
   audience: string;
@@ -61,6 +69,10 @@ export const DEFAULT_AUDIENCE = 'urn:citadel:iam';
 export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
 const ROTATE_SECRET_POLICY = 'rotate-secret-on-request';
 const SCOPE = 'iam';
+const ADMIN_PATH = '/admin';
+const ADMIN_CLIENTS_PATH = `${ADMIN_PATH}/clients`;
+const ADMIN_DEFAULT_PAGE_SIZE = 250; // Hydra's default and maximum page sizes
+const ADMIN_MAX_PAGE_SIZE = 500;
 const TOKEN_TTL_SECONDS = 3600;
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
@@ -68,6 +80,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   // and prints its "Unsupported runtime" notice on Node 20 at import time. With RAUTH_URL set,
   // `npm start` never pays for it.
   const { default: Provider, errors } = await import('oidc-provider');
+  const store: MemoryStore = new Map();
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   const signingKey = await signingJwk(options.signingKey);
   const admin = { client_id: options.adminSubject, client_secret: options.adminSecret ?? secret() };
@@ -84,7 +97,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   let provider: InstanceType<typeof Provider>;
   try {
     const clients = [admin, ...(options.extraClients ?? [])];
-    provider = new Provider(issuer, configuration({ audience, signingKey, clients, InvalidTarget: errors.InvalidTarget }));
+    provider = new Provider(issuer, configuration({ audience, signingKey, clients, store, errors }));
   } catch (error) {
     server.close(); // a bad client or key must not leave the port taken
     throw error;
@@ -98,7 +111,11 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     server.close();
     throw error;
   }
-  server.on('request', provider.callback());
+  const oidcCallback = provider.callback();
+  const serveAdminApi = adminApi({ issuer, store, initialAccessToken });
+  server.on('request', (req, res) => {
+    if (!serveAdminApi(req, res)) void oidcCallback(req, res);
+  });
 
   const tokenEndpoint = `${issuer}/token`;
   return {
@@ -106,6 +123,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     tokenEndpoint,
     jwksUri: `${issuer}/jwks`,
     registrationEndpoint: `${issuer}/reg`,
+    adminApiUrl: `${issuer}${ADMIN_PATH}`,
     initialAccessToken,
     audience,
     admin,
@@ -124,15 +142,26 @@ function configuration(o: {
   audience: string;
   signingKey: DevIdp['signingKey'];
   clients: DevIdpClient[];
-  InvalidTarget: typeof errors.InvalidTarget;
+  store: MemoryStore;
+  errors: Pick<typeof errors, 'InvalidTarget' | 'InvalidClientMetadata'>;
 }): Configuration {
   return {
-    adapter: memoryAdapter(),
+    adapter: memoryAdapter(o.store),
     jwks: { keys: [{ ...o.signingKey, use: 'sig' }] },
     clients: o.clients.map(staticClient),
     clientDefaults: { id_token_signed_response_alg: 'ES256' }, // the default RS256 needs an RSA key
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     scopes: ['openid', SCOPE],
+    // RFC 7591 `software_id`: the IdP adapter tags its registrations with it, the inventory lists by it.
+    extraClientMetadata: {
+      properties: ['software_id'],
+      validator: (_ctx, key, value) => {
+        if (key !== 'software_id' || value === undefined) return;
+        if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+          throw new o.errors.InvalidClientMetadata('software_id must be a string of 1 to 255 characters');
+        }
+      },
+    },
     ttl: { ClientCredentials: TOKEN_TTL_SECONDS },
     features: {
       devInteractions: { enabled: false }, // no login pages: machine clients only
@@ -154,7 +183,7 @@ function configuration(o: {
         enabled: true,
         defaultResource: () => o.audience,
         getResourceServerInfo: (_ctx, resource) => {
-          if (resource !== o.audience) throw new o.InvalidTarget();
+          if (resource !== o.audience) throw new o.errors.InvalidTarget();
           return {
             scope: SCOPE,
             audience: o.audience,
@@ -201,12 +230,14 @@ async function signingJwk(saved: JsonWebKey | undefined): Promise<DevIdp['signin
   return { ...key, kid, alg: 'ES256' };
 }
 
+/** The dev IdP's state: `<model>:<id>` → payload, as oidc-provider's adapter API hands it over. */
+type MemoryStore = Map<string, { payload: AdapterPayload; expiresAt: number }>;
+
 /**
  * The provider's own memory adapter is shared by every provider in the process, evicts past
  * 1000 entries and warns on every start; this one belongs to one IdP and keeps what it is given.
  */
-function memoryAdapter(): (model: string) => Adapter {
-  const store = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
+function memoryAdapter(store: MemoryStore): (model: string) => Adapter {
   const now = () => Date.now();
   const live = (key: string) => {
     const entry = store.get(key);
@@ -238,6 +269,95 @@ function memoryAdapter(): (model: string) => Adapter {
       for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
     },
   });
+}
+
+/**
+ * The Hydra-shaped admin API over this IdP's store, for the inventory adapter
+ * (lib/adapters/rauth/inventory-client.ts). Answers false for a request that is not its own.
+ * Lists the dynamically registered clients (static ones never reach the adapter), never their
+ * secrets. Pages are keyset pages in client_id order, so a deletion between pages skips no one.
+ */
+function adminApi(o: { issuer: string; store: MemoryStore; initialAccessToken: string }) {
+  const expected = digest(`Bearer ${o.initialAccessToken}`);
+  const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
+    if (body === undefined) return void res.writeHead(status, headers).end();
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+  };
+
+  const clients = () => {
+    const now = Date.now();
+    const listed: Array<Record<string, unknown> & { client_id: string }> = [];
+    for (const [key, { payload, expiresAt }] of o.store) {
+      if (!key.startsWith('Client:') || expiresAt <= now) continue;
+      const { client_secret: _secret, ...metadata } = payload as Record<string, unknown> & { client_id: string };
+      const issuedAt = metadata.client_id_issued_at;
+      listed.push({ ...metadata, ...(typeof issuedAt === 'number' ? { created_at: new Date(issuedAt * 1000).toISOString() } : {}) });
+    }
+    return listed.sort((a, b) => (a.client_id < b.client_id ? -1 : a.client_id > b.client_id ? 1 : 0));
+  };
+
+  function list(res: ServerResponse, query: URLSearchParams) {
+    const size = Number(query.get('page_size') ?? ADMIN_DEFAULT_PAGE_SIZE);
+    if (!Number.isInteger(size) || size < 1 || size > ADMIN_MAX_PAGE_SIZE) {
+      return send(res, 400, { error: 'invalid_request', error_description: `page_size must be 1 to ${ADMIN_MAX_PAGE_SIZE}` });
+    }
+    const token = query.get('page_token');
+    const after = token === null ? undefined : Buffer.from(token, 'base64url').toString('utf8');
+    const remaining = clients().filter((client) => after === undefined || client.client_id > after);
+    const page = remaining.slice(0, size);
+    const link = (pageToken?: string) => {
+      const target = new URL(`${o.issuer}${ADMIN_CLIENTS_PATH}`);
+      target.searchParams.set('page_size', String(size));
+      if (pageToken !== undefined) target.searchParams.set('page_token', pageToken);
+      return `<${target.href}>`;
+    };
+    const links = [`${link()}; rel="first"`];
+    if (remaining.length > size) links.push(`${link(Buffer.from(page.at(-1)!.client_id).toString('base64url'))}; rel="next"`);
+    send(res, 200, page, { link: links.join(',') });
+  }
+
+  function remove(res: ServerResponse, id: string) {
+    const entry = o.store.get(`Client:${id}`);
+    if (!entry || entry.expiresAt <= Date.now()) return send(res, 404, { error: 'not_found', error_description: 'Unable to locate the resource' });
+    o.store.delete(`Client:${id}`);
+    // Its registration access tokens (and anything else issued to it) go too.
+    for (const [key, { payload }] of o.store) if (payload.clientId === id) o.store.delete(key);
+    send(res, 204);
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = new URL(req.url ?? '/', o.issuer);
+    if (url.pathname !== ADMIN_PATH && !url.pathname.startsWith(`${ADMIN_PATH}/`)) return false;
+    req.resume(); // no request body is read
+    const authorization = req.headers.authorization;
+    if (!authorization || !timingSafeEqual(digest(authorization), expected)) {
+      send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer' });
+    } else if (url.pathname === ADMIN_CLIENTS_PATH) {
+      if (req.method === 'GET') list(res, url.searchParams);
+      else send(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
+    } else if (url.pathname.startsWith(`${ADMIN_CLIENTS_PATH}/`) && !url.pathname.slice(ADMIN_CLIENTS_PATH.length + 1).includes('/')) {
+      const id = decodedSegment(url.pathname.slice(ADMIN_CLIENTS_PATH.length + 1));
+      if (req.method !== 'DELETE') send(res, 405, { error: 'method_not_allowed' }, { allow: 'DELETE' });
+      else if (id === undefined) send(res, 400, { error: 'invalid_request' });
+      else remove(res, id);
+    } else {
+      send(res, 404, { error: 'not_found' });
+    }
+    return true;
+  };
+}
+
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }
 
 function secret(): string {

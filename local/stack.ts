@@ -2,7 +2,7 @@
  * The whole service on one machine: a database (given, or embedded), migrations, the demo
  * policy, and the functions behind the local HTTP front. Used by `npm start` and the tests.
  */
-import { type JsonWebKey, randomBytes } from 'node:crypto';
+import { type JsonWebKey, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +62,8 @@ interface SavedState {
   idp_admin_secret?: string;
   idp_signing_key?: JsonWebKey;
   idp_initial_access_token?: string;
+  /** Seals registration access tokens in the embedded database across runs. */
+  client_token_key?: string;
 }
 
 export async function startStack(options: StackOptions, env: Record<string, string | undefined>): Promise<RunningStack> {
@@ -71,7 +73,8 @@ export async function startStack(options: StackOptions, env: Record<string, stri
   const saved = readJson<SavedState>(statePath);
   const apiKey = options.apiKeys?.split(',')[0]?.trim() || saved.api_key || randomBytes(32).toString('base64url');
   const password = saved.embedded_password ?? randomBytes(18).toString('base64url');
-  const state: SavedState = { ...saved, api_key: apiKey, embedded_password: password };
+  const clientTokenKey = saved.client_token_key ?? randomBytes(32).toString('base64');
+  const state: SavedState = { ...saved, api_key: apiKey, embedded_password: password, client_token_key: clientTokenKey };
   const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
   save();
 
@@ -126,6 +129,9 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       ADMIN_TOKEN_AUDIENCE: idpInfo.audience,
       // The service's own client at the dev IdP, for the health probe's token check.
       ...(idpInfo.admin ? { RAUTH_ADMIN_CLIENT_ID: idpInfo.admin.client_id, RAUTH_ADMIN_CLIENT_SECRET: idpInfo.admin.client_secret } : {}),
+      // Client registration at the dev IdP (an external IdP takes these from the environment).
+      ...(options.rauthUrl ? {} : { RAUTH_REGISTRATION_TOKEN: state.idp_initial_access_token, RAUTH_ADMIN_API_URL: `${idpInfo.issuer}/admin` }),
+      CLIENT_TOKEN_KEYS: env.CLIENT_TOKEN_KEYS || `local:${clientTokenKey}`,
     });
     await migrate({ databaseUrl, bootstrapAdminSubject: options.bootstrapAdminSubject, log });
     const { runtime } = await import('../lib/runtime.js');
@@ -133,6 +139,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
     stops.unshift(() => app.db.end());
     await seedDemoPolicy(app.db);
     if (env.NATS_URL) stops.unshift(await startOutboxRelay(env, log));
+    if (env.RAUTH_REGISTRATION_TOKEN && env.RAUTH_ADMIN_API_URL) stops.unshift(await startClientReconcile(env, log));
 
     const server = createHttpFront(await loadRoutes({ admin: true }));
     await new Promise<void>((resolve, reject) => {
@@ -178,6 +185,25 @@ async function startOutboxRelay(env: Record<string, string | undefined>, log: Lo
     clearInterval(timer);
     await running;
     await app.publisher.close();
+  };
+}
+
+/**
+ * What the scheduled reconcile does in AWS, every minute. The dev IdP keeps clients in memory,
+ * so after a restart this is also what removes the rows of clients it forgot.
+ */
+async function startClientReconcile(env: Record<string, string | undefined>, log: Logger): Promise<() => Promise<void>> {
+  const { reconcileRuntime } = await import('../lib/client-runtime.js');
+  const { reconcileClients } = await import('../lib/admin/reconcile.js');
+  const app = reconcileRuntime(env);
+  const run = () => reconcileClients(app, { graceSeconds: app.config.clients.reconcileGraceSeconds, requestId: randomUUID() }).catch((error) => log.warn('client reconcile failed', {}, error));
+  let running: Promise<unknown> = run();
+  const timer = setInterval(() => {
+    running = run();
+  }, 60_000);
+  return async () => {
+    clearInterval(timer);
+    await running;
   };
 }
 

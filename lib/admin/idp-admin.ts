@@ -23,7 +23,9 @@ export interface ClientRef {
 export interface ClientRegistration extends ClientMetadata, ClientRef {}
 
 export interface IdpAdmin {
-  /** RFC 7591. The secret is returned once, for the caller to hand out; it is never stored. */
+  /**
+   * RFC 7591. The adapter tags the registration with this service's `software_id`, so the
+   * inventory can tell our clients from everyone else's. The secret is returned once, for the caller to hand out; it is never stored. */
   register(metadata: ClientMetadata): Promise<ClientRegistration & { client_secret?: string }>;
   /** RFC 7592 GET; undefined when the IdP no longer knows the client. */
   read(ref: ClientRef): Promise<ClientRegistration | undefined>;
@@ -33,6 +35,27 @@ export interface IdpAdmin {
   rotateSecret(ref: ClientRef, metadata: ClientMetadata): Promise<ClientRegistration & { client_secret: string }>;
   /** RFC 7592 DELETE; a client that is already gone counts as deleted. */
   delete(ref: ClientRef): Promise<void>;
+}
+
+/** A client as the IdP's admin API lists it: what reconcile compares with Postgres. */
+export interface InventoryClient extends ClientMetadata {
+  client_id: string;
+  /** When the IdP issued the client (RFC 7591 `client_id_issued_at`); reconcile spares young ones. */
+  issuedAt: Date | undefined;
+}
+
+/**
+ * What RFC 7591/7592 cannot give: the IdP's own list of clients and deletion by client_id. A
+ * registration whose response was lost left a client this service holds no registration access
+ * token for; only the IdP's admin API can find and remove it. The adapter speaks the shape of
+ * Ory Hydra's admin API (`GET /admin/clients`, `DELETE /admin/clients/{id}`), which the dev IdP
+ * serves too; lib/adapters/rauth/inventory-client.ts.
+ */
+export interface IdpInventory {
+  /** Every client the IdP holds that this service registered (tagged with our `software_id`), all pages. */
+  list(): Promise<InventoryClient[]>;
+  /** Deletes by client_id, without its registration access token; a client already gone counts as deleted. */
+  delete(clientId: string): Promise<void>;
 }
 
 /** RFC 7591 §3.2.2 and RFC 7592 error codes that may be shown to the caller as they are. */

@@ -1,4 +1,6 @@
 /** The policy resources the admin API manages, as the domain sees them. */
+import type { ClientMetadata } from './idp-admin.js';
+
 export type TenantStatus = 'active' | 'suspended';
 
 export interface Tenant {
@@ -27,6 +29,22 @@ export interface UserMapping {
   subject: string;
   subjectType: 'user' | 'client';
   roles: string[];
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An OAuth client registered in the IdP through this service; also a subject (its machine tokens get `roles`). */
+export interface Client {
+  id: string;
+  tenantId: string;
+  clientId: string;
+  /** RFC 7591 metadata as the IdP holds it. */
+  metadata: ClientMetadata;
+  roles: string[];
+  /** RFC 7592 management: the client's URI and its registration access token, sealed (never in the clear at rest). */
+  registration: { uri: string; sealedToken: string };
+  createdBy: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;

@@ -3,7 +3,8 @@
  * adapters implement them over one transaction; every tenant-scoped call takes the tenant first.
  */
 import type { CloudEvent } from '../events/catalog.js';
-import type { AuditEntry, Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from './model.js';
+import type { ClientMetadata } from './idp-admin.js';
+import type { AuditEntry, Client, Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from './model.js';
 
 export interface Lock {
   lock?: boolean;
@@ -40,6 +41,23 @@ export interface UserMappingRepository {
   delete(tenantId: string, subject: string): Promise<void>;
 }
 
+export interface ClientRepository {
+  /** Inserts the client and its subject row (type `client`) with these roles. */
+  create(tenantId: string, input: Pick<Client, 'clientId' | 'metadata' | 'roles' | 'registration' | 'createdBy'>): Promise<Client>;
+  get(tenantId: string, clientId: string, options?: Lock): Promise<Client | undefined>;
+  list(tenantId: string, page: PageRequest): Promise<Page<Client>>;
+  /** Replaces what `change` names and bumps the version. */
+  update(
+    tenantId: string,
+    clientId: string,
+    change: { metadata?: ClientMetadata | undefined; roles?: readonly string[] | undefined; registration?: Client['registration'] | undefined },
+  ): Promise<Client>;
+  /** Removes the client and its subject row (and so its roles). */
+  delete(tenantId: string, clientId: string): Promise<void>;
+  /** Every client of every tenant with its tenant's slug: what reconcile compares with the IdP. */
+  all(): Promise<Array<Client & { tenantSlug: string }>>;
+}
+
 export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id' | 'occurredAt'>): Promise<void>;
   list(filter: { tenantId?: string | undefined }, page: PageRequest): Promise<Page<AuditEntry>>;
@@ -71,6 +89,7 @@ export interface PolicyRepositories {
   tenants: TenantRepository;
   roles: RoleRepository;
   users: UserMappingRepository;
+  clients: ClientRepository;
   audit: AuditLog;
   outbox: Outbox;
   idempotency: IdempotencyKeys;

@@ -29,6 +29,12 @@ export const ADMIN_ROUTES = {
   listUsers: { method: 'GET', path: '/tenants/{tenant}/users', access: 'tenant', file: 'user-list', summary: 'List the user mappings of a tenant' },
   getUser: { method: 'GET', path: '/tenants/{tenant}/users/{subject}', access: 'tenant', file: 'user-get', summary: 'Read a subject’s mapping' },
   deleteUser: { method: 'DELETE', path: '/tenants/{tenant}/users/{subject}', access: 'tenant', file: 'user-delete', summary: 'Remove a subject from a tenant' },
+  createClient: { method: 'POST', path: '/tenants/{tenant}/clients', access: 'tenant', file: 'client-create', summary: 'Register an OAuth client in the IdP (its secret is returned once)' },
+  listClients: { method: 'GET', path: '/tenants/{tenant}/clients', access: 'tenant', file: 'client-list', summary: 'List the OAuth clients of a tenant' },
+  getClient: { method: 'GET', path: '/tenants/{tenant}/clients/{client}', access: 'tenant', file: 'client-get', summary: 'Read an OAuth client' },
+  updateClient: { method: 'PATCH', path: '/tenants/{tenant}/clients/{client}', access: 'tenant', file: 'client-update', summary: 'Change an OAuth client’s metadata or roles (in the IdP too)' },
+  deleteClient: { method: 'DELETE', path: '/tenants/{tenant}/clients/{client}', access: 'tenant', file: 'client-delete', summary: 'Delete an OAuth client from the IdP and the tenant' },
+  rotateClientSecret: { method: 'POST', path: '/tenants/{tenant}/clients/{client}/secret', access: 'tenant', file: 'client-rotate-secret', summary: 'Issue a new client secret (returned once; the old one stops working)' },
   listTenantAudit: { method: 'GET', path: '/tenants/{tenant}/audit', access: 'tenant', file: 'audit-tenant', summary: 'Read a tenant’s audit trail' },
   listAudit: { method: 'GET', path: '/audit', access: 'platform', file: 'audit-list', summary: 'Read the whole audit trail' },
 } as const satisfies Record<string, AdminRoute>;

@@ -1,5 +1,5 @@
 /** The admin API's wire shapes (snake_case, ISO timestamps), one function per resource. */
-import type { AuditEntry, Page, Role, Tenant, UserMapping } from './model.js';
+import type { AuditEntry, Client, Page, Role, Tenant, UserMapping } from './model.js';
 
 export const tenantView = (t: Tenant) => ({
   id: t.id,
@@ -26,6 +26,21 @@ export const userView = (m: UserMapping, tenant: string) => ({
   roles: m.roles,
   created_at: m.createdAt.toISOString(),
   updated_at: m.updatedAt.toISOString(),
+});
+
+/** RFC 7591 names; never the secret or the registration access token (create and rotate add the secret once). */
+export const clientView = (c: Client, tenant: string) => ({
+  client_id: c.clientId,
+  tenant,
+  client_name: c.metadata.client_name,
+  grant_types: c.metadata.grant_types,
+  redirect_uris: c.metadata.redirect_uris,
+  scope: c.metadata.scope,
+  token_endpoint_auth_method: c.metadata.token_endpoint_auth_method,
+  roles: c.roles,
+  created_by: c.createdBy,
+  created_at: c.createdAt.toISOString(),
+  updated_at: c.updatedAt.toISOString(),
 });
 
 export const auditView = (e: AuditEntry) => ({

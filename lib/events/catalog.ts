@@ -17,6 +17,10 @@ export const EVENT_TYPES = [
   'citadel.iam.role.deleted',
   'citadel.iam.user.roles_set',
   'citadel.iam.user.removed',
+  'citadel.iam.client.created',
+  'citadel.iam.client.updated',
+  'citadel.iam.client.secret_rotated',
+  'citadel.iam.client.deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

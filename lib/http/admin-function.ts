@@ -14,7 +14,7 @@ import { BadRequestError, PreconditionFailedError, PreconditionRequiredError, Un
 import type { AdminRuntime } from '../admin-runtime.js';
 import * as z from '../schema.js';
 import { validate } from './json-body.js';
-import { httpFunction, type LambdaHttpHandler } from './stack.js';
+import { httpFunction, type HttpFunctionSpec, type LambdaHttpHandler } from './stack.js';
 import type { HttpContext, HttpEvent } from './types.js';
 
 export interface AdminRequest<B> {
@@ -33,6 +33,8 @@ export interface AdminFunctionSpec<S extends z.ZodMiniType | undefined> {
   body?: S;
   /** Creates accept Idempotency-Key. */
   idempotent?: boolean;
+  /** How a body that fails the schema is worded (see HttpFunctionSpec.invalidBody). */
+  invalidBody?: HttpFunctionSpec<S, AdminCaller>['invalidBody'];
 }
 
 // RFC 9110 §11.1, §11.4: the scheme is case-insensitive and followed by one or more spaces.
@@ -61,6 +63,7 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
     {
       name: handlerName,
       body: spec.body,
+      invalidBody: spec.invalidBody,
       authenticate: async (event: HttpEvent, context: HttpContext): Promise<AdminCaller> => {
         const match = BEARER.exec(event.headers?.authorization ?? '');
         if (!match) throw new UnauthorizedError('An Authorization: Bearer <access token> header is required.', CHALLENGE);

@@ -13,6 +13,7 @@ export function toAppError(error: unknown): AppError {
 
 export function problemResponse(error: AppError, requestId: string): HttpResponse {
   const body: Record<string, unknown> = {
+    ...(error.expose ? error.extensions : {}),
     type: PROBLEM_TYPE_BASE + error.code,
     title: error.title,
     status: error.status,

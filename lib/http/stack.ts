@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from '../schema.js';
+import { type AppError, BadRequestError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { problemResponse, toAppError } from './problem.js';
@@ -26,6 +27,8 @@ export interface HttpFunctionSpec<S extends z.ZodMiniType | undefined, C> {
   name: string;
   body?: S;
   maxBodyBytes?: number;
+  /** How this route words a body that fails its schema (e.g. with an RFC 7591 error code). */
+  invalidBody?: (error: BadRequestError) => AppError;
   /** Proves who the caller is (or throws 401/403); the result becomes `context.caller`. */
   authenticate?: (event: HttpEvent, context: HttpContext) => C | Promise<C>;
 }
@@ -62,7 +65,12 @@ export function httpFunction<S extends z.ZodMiniType | undefined = undefined, C 
     const limit = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     stack.use({
       before: (request) => {
-        request.context.body = validate(schema, readJsonBody(request.event, limit)) as Body<S>;
+        const value = readJsonBody(request.event, limit);
+        try {
+          request.context.body = validate(schema, value) as Body<S>;
+        } catch (error) {
+          throw spec.invalidBody && error instanceof BadRequestError ? spec.invalidBody(error) : error;
+        }
       },
     });
   }

@@ -4,43 +4,13 @@
  * transactional pair every mutation writes (one CloudEvent in the outbox, one audit row).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Database } from '../../lib/adapters/postgres/database.js';
 import { type AdminStack, ENRICH_KEY, startAdminStack } from '../support/admin-stack.js';
 import { BOOTSTRAP_ADMIN } from '../support/test-database.js';
 import { expectProblem } from '../support/problem.js';
+import { changes, type OutboxRow } from '../support/changes.js';
 
 type Answer = Awaited<ReturnType<AdminStack['call']>>;
 
-
-interface OutboxRow extends Record<string, unknown> {
-  id: string;
-  subject: string;
-  event: Record<string, any>;
-}
-
-interface AuditRow extends Record<string, unknown> {
-  actor: string;
-  tenant_id: string | null;
-  tenant_slug: string | null;
-  action: string;
-  target: string;
-  result: string;
-  request_id: string;
-}
-
-/** What the outbox and the audit log gained during `work`. */
-async function changes<T>(db: Database, work: () => Promise<T>): Promise<{ result: T; events: OutboxRow[]; audit: AuditRow[] }> {
-  const known = new Set((await db.query<{ id: string }>('test.outbox_ids', 'SELECT id::text FROM outbox')).map((r) => r.id));
-  const [{ mark }] = (await db.query<{ mark: string }>('test.audit_mark', 'SELECT coalesce(max(id), 0)::text AS mark FROM audit_log')) as [{ mark: string }];
-  const result = await work();
-  const events = (await db.query<OutboxRow>('test.outbox', 'SELECT id::text, subject, event FROM outbox ORDER BY created_at')).filter((r) => !known.has(r.id));
-  const audit = await db.query<AuditRow>(
-    'test.audit',
-    'SELECT actor, tenant_id::text, tenant_slug, action, target, result, request_id FROM audit_log WHERE id > $1::bigint ORDER BY id',
-    [mark],
-  );
-  return { result, events, audit };
-}
 
 /** Every key anywhere in a JSON value. */
 function keysOf(value: unknown): string[] {

@@ -22,6 +22,11 @@ const user = async (s: AdminStack, tenant: 'acme' | 'globex', n: number) => {
   await mapSubject(s.db, s.tenants[tenant], `user-${n}`, []);
   return `user-${n}`;
 };
+const client = async (s: AdminStack, tenant: 'acme' | 'globex', n: number) => {
+  const created = await s.call('platformAdmin', 'POST', `/tenants/${tenant}/clients`, { client_name: `matrix-${n}` });
+  if (created.status !== 201) throw new Error(`setup: client create answered ${created.status}`);
+  return created.json.client_id as string;
+};
 const ifMatch = { 'if-match': '"v1"' };
 
 const CASES: Record<AdminOperation, Case> = {
@@ -39,6 +44,12 @@ const CASES: Record<AdminOperation, Case> = {
   listUsers: { ok: 200, request: async (_s, t) => ({ path: { tenant: t } }) },
   getUser: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, subject: await user(s, t, n) } }) },
   deleteUser: { ok: 204, request: async (s, t, n) => ({ path: { tenant: t, subject: await user(s, t, n) } }) },
+  createClient: { ok: 201, request: async (_s, t, n) => ({ path: { tenant: t }, body: { client_name: `new-client-${n}` } }) },
+  listClients: { ok: 200, request: async (_s, t) => ({ path: { tenant: t } }) },
+  getClient: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) } }) },
+  updateClient: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) }, body: { client_name: 'renamed' }, headers: ifMatch }) },
+  deleteClient: { ok: 204, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) } }) },
+  rotateClientSecret: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) } }) },
   listTenantAudit: { ok: 200, request: async (_s, t) => ({ path: { tenant: t } }) },
   listAudit: { ok: 200, request: async () => ({ path: {} }) },
 };

@@ -116,6 +116,78 @@ describe('dev IdP', () => {
     expect(read.status).toBe(200);
   });
 
+  describe('admin API', () => {
+    type Listed = Record<string, unknown> & { client_id: string };
+    const bearer = () => ({ authorization: `Bearer ${idp.initialAccessToken}` });
+    const register = async (body: Record<string, unknown>) =>
+      fetch(idp.registrationEndpoint, {
+        method: 'POST',
+        headers: { ...bearer(), 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [], ...body }),
+      });
+    const registered = async (softwareId: string) => (await (await register({ software_id: softwareId })).json()) as DevIdpClient;
+    const nextLink = (response: Response) => /<([^>]+)>; rel="next"/.exec(response.headers.get('link') ?? '')?.[1];
+
+    it('is served under the issuer at /admin', () => {
+      expect(idp.adminApiUrl).toBe(`${idp.issuer}/admin`);
+    });
+
+    it('answers 401 without the initial access token', async () => {
+      const list = await fetch(`${idp.adminApiUrl}/clients`);
+      expect(list.status).toBe(401);
+      expect(list.headers.get('www-authenticate')).toBe('Bearer');
+      expect((await fetch(`${idp.adminApiUrl}/clients`, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+      const client = await registered('admin-api-401');
+      expect((await fetch(`${idp.adminApiUrl}/clients/${client.client_id}`, { method: 'DELETE' })).status).toBe(401);
+      await expect(idp.clientCredentialsToken(client)).resolves.toEqual(expect.any(String)); // still there
+    });
+
+    it('keeps software_id as client metadata and refuses one that is not a string', async () => {
+      const response = await register({ software_id: 'admin-api-meta' });
+      expect(response.status).toBe(201);
+      expect(await response.json()).toMatchObject({ software_id: 'admin-api-meta' });
+      const refused = await register({ software_id: 42 });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: 'invalid_client_metadata' });
+    });
+
+    it('lists registered clients page by page, with software_id and created_at but never their secrets', async () => {
+      const ids = [];
+      for (let i = 0; i < 3; i++) ids.push((await registered('admin-api-pages')).client_id);
+      const listed: Listed[] = [];
+      let pages = 0;
+      for (let url: string | undefined = `${idp.adminApiUrl}/clients?page_size=2`; url; pages++) {
+        const response = await fetch(url, { headers: bearer() });
+        expect(response.status).toBe(200);
+        const page = (await response.json()) as Listed[];
+        expect(page.length).toBeLessThanOrEqual(2);
+        listed.push(...page);
+        url = nextLink(response);
+      }
+      expect(pages).toBeGreaterThanOrEqual(2);
+      expect(new Set(listed.map((client) => client.client_id)).size).toBe(listed.length);
+      const ours = listed.filter((client) => client.software_id === 'admin-api-pages');
+      expect(ours.map((client) => client.client_id).sort()).toEqual(ids.sort());
+      expect(ours[0]).toMatchObject({ grant_types: ['client_credentials'], created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expect(listed.some((client) => 'client_secret' in client)).toBe(false);
+      expect(listed.map((client) => client.client_id)).not.toContain(idp.admin.client_id); // static clients are not listed
+    });
+
+    it('refuses a page_size out of range', async () => {
+      expect((await fetch(`${idp.adminApiUrl}/clients?page_size=0`, { headers: bearer() })).status).toBe(400);
+      expect((await fetch(`${idp.adminApiUrl}/clients?page_size=501`, { headers: bearer() })).status).toBe(400);
+    });
+
+    it('deletes a client by id so that it gets no more tokens, then answers 404 for it', async () => {
+      const client = await registered('admin-api-delete');
+      await idp.clientCredentialsToken(client);
+      const remove = () => fetch(`${idp.adminApiUrl}/clients/${encodeURIComponent(client.client_id)}`, { method: 'DELETE', headers: bearer() });
+      expect((await remove()).status).toBe(204);
+      await expect(idp.clientCredentialsToken(client)).rejects.toThrow(/401 invalid_client/);
+      expect((await remove()).status).toBe(404);
+    });
+  });
+
   it('keeps a saved signing key across restarts', async () => {
     const again = await startDevIdp({ adminSubject: 'x', signingKey: idp.signingKey });
     try {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ROTATE_CLIENT_SECRET_MEMBER as DEV_IDP_MEMBER, startDevIdp, type DevIdp } from '../../local/dev-idp.js';
 import {
   ROTATE_CLIENT_SECRET_MEMBER,
@@ -7,10 +7,9 @@ import {
 } from '../../lib/adapters/rauth/registration-client.js';
 import { IdpClientGoneError, IdpRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
 import { createLogger } from '../../lib/observability/logger.js';
-import { startHostileIdp, type HostileIdp, type Misbehaviour } from '../support/hostile-idp.js';
+import { expectUnavailable, HOSTILE_MARGIN_MS, HOSTILE_TIMEOUT_MS, idpErrorCounter, useHostileIdp, type Misbehaviour } from '../support/hostile-idp.js';
 
-const TIMEOUT_MS = 400;
-const MARGIN_MS = 600;
+const SOFTWARE_ID = 'iam-service-test';
 const log = createLogger('error', {}, () => {});
 
 const metadata: ClientMetadata = {
@@ -20,11 +19,6 @@ const metadata: ClientMetadata = {
   scope: 'iam',
   token_endpoint_auth_method: 'client_secret_basic',
 };
-
-function metricsStub() {
-  const calls: string[] = [];
-  return { calls, idpError: (operation: string) => void calls.push(operation) };
-}
 
 async function tokenStatus(idp: DevIdp, client_id: string, client_secret: string): Promise<number> {
   const basic = Buffer.from(`${encodeURIComponent(client_id)}:${encodeURIComponent(client_secret)}`).toString('base64');
@@ -39,7 +33,7 @@ async function tokenStatus(idp: DevIdp, client_id: string, client_secret: string
 
 describe('registration client against the dev IdP', () => {
   let idp: DevIdp;
-  let metrics: ReturnType<typeof metricsStub>;
+  let metrics: ReturnType<typeof idpErrorCounter>;
   let admin: ReturnType<typeof registrationClient>;
 
   beforeAll(async () => {
@@ -47,10 +41,11 @@ describe('registration client against the dev IdP', () => {
   });
   afterAll(() => idp.stop());
   beforeEach(() => {
-    metrics = metricsStub();
+    metrics = idpErrorCounter();
     // No registrationEndpoint: discovered through openid-client.
     admin = registrationClient({
       issuer: idp.issuer,
+      softwareId: SOFTWARE_ID,
       credentials: async () => ({ initialAccessToken: idp.initialAccessToken }),
       timeoutMs: 5000,
       maxResponseBytes: 64 * 1024,
@@ -98,6 +93,18 @@ describe('registration client against the dev IdP', () => {
     expect(metrics.calls).toEqual([]);
   });
 
+  it('tags the registration with its software_id, which the IdP keeps across an update', async () => {
+    const softwareIdOf = async (ref: { registration_client_uri: string; registration_access_token: string }) => {
+      const response = await fetch(ref.registration_client_uri, { headers: { authorization: `Bearer ${ref.registration_access_token}` } });
+      return ((await response.json()) as { software_id?: unknown }).software_id;
+    };
+    const created = await admin.register(metadata);
+    expect(await softwareIdOf(created)).toBe(SOFTWARE_ID);
+    const updated = await admin.update(created, { ...metadata, client_name: 'reports v2' });
+    expect(await softwareIdOf(updated)).toBe(SOFTWARE_ID);
+    await admin.delete(updated);
+  });
+
   it('passes on the IdP refusing an invalid redirect URI as invalid_redirect_uri', async () => {
     const refused = admin.register({ ...metadata, grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb#fragment'] });
     await expect(refused).rejects.toBeInstanceOf(IdpRejectedError);
@@ -116,6 +123,7 @@ describe('registration client against the dev IdP', () => {
     let reads = 0;
     const wrong = registrationClient({
       issuer: idp.issuer,
+      softwareId: SOFTWARE_ID,
       credentials: async () => (reads++, { initialAccessToken: 'not-the-token' }),
       timeoutMs: 5000,
       maxResponseBytes: 64 * 1024,
@@ -129,38 +137,21 @@ describe('registration client against the dev IdP', () => {
 });
 
 describe('registration client against a misbehaving IdP', () => {
-  let hostile: HostileIdp;
-  let metrics: ReturnType<typeof metricsStub>;
-  let credentialReads: number;
-  const ref = () => ({ client_id: 'client-1', registration_client_uri: `${hostile.issuer}/reg/client-1`, registration_access_token: 'rat-1' });
+  const hostile = useHostileIdp();
+  const ref = () => ({ client_id: 'client-1', registration_client_uri: `${hostile.idp.issuer}/reg/client-1`, registration_access_token: 'rat-1' });
 
   const client = (overrides: Partial<RegistrationClientOptions> = {}) =>
     registrationClient({
-      issuer: hostile.issuer,
-      registrationEndpoint: hostile.registrationEndpoint,
-      credentials: async () => ({ initialAccessToken: `iat-${++credentialReads}` }),
-      timeoutMs: TIMEOUT_MS,
-      maxResponseBytes: 64 * 1024,
-      metrics,
-      log,
+      issuer: hostile.idp.issuer,
+      registrationEndpoint: hostile.idp.registrationEndpoint,
+      softwareId: SOFTWARE_ID,
+      ...hostile.options(),
       ...overrides,
     });
 
-  beforeAll(async () => {
-    hostile = await startHostileIdp();
-  });
-  afterAll(() => hostile.stop());
-  beforeEach(() => {
-    metrics = metricsStub();
-    credentialReads = 0;
-    hostile.requests.length = 0;
-  });
-  afterEach(() => hostile.behave('honest'));
-
   async function failsBounded(mode: Misbehaviour, operation: 'create' | 'read' | 'update' | 'rotate' | 'delete') {
-    hostile.behave(mode);
+    hostile.idp.behave(mode);
     const admin = client();
-    const started = performance.now();
     const calls = {
       create: () => admin.register(metadata),
       read: () => admin.read(ref()),
@@ -168,25 +159,15 @@ describe('registration client against a misbehaving IdP', () => {
       rotate: () => admin.rotateSecret(ref(), metadata),
       delete: () => admin.delete(ref()),
     };
-    const error = await calls[operation]().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const elapsed = performance.now() - started;
-    expect(error).toBeInstanceOf(IdpUnavailableError);
-    expect(error).toMatchObject({ status: 502, code: 'idp-unavailable', expose: false });
-    expect((error as Error).message).not.toMatch(/server_error|rat-1|iat-/);
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
-    expect(metrics.calls).toEqual([operation]);
-    return elapsed;
+    return expectUnavailable(hostile, operation, calls[operation]);
   }
 
   it('gives up on an IdP that never answers within the timeout', async () => {
-    expect(await failsBounded('hang', 'create')).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(await failsBounded('hang', 'create')).toBeGreaterThanOrEqual(HOSTILE_TIMEOUT_MS - 50);
   });
 
   it('gives up on a body that trickles in past the timeout', async () => {
-    expect(await failsBounded('slow', 'read')).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(await failsBounded('slow', 'read')).toBeGreaterThanOrEqual(HOSTILE_TIMEOUT_MS - 50);
   });
 
   it('reports a 500 as the IdP being unavailable', async () => {
@@ -210,15 +191,15 @@ describe('registration client against a misbehaving IdP', () => {
   });
 
   it('hides a 4xx error code that is not an RFC 7591 one', async () => {
-    hostile.behave('rejectOddCode');
+    hostile.idp.behave('rejectOddCode');
     const error = await client().register(metadata).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdpRejectedError);
     expect(error).toMatchObject({ status: 400, code: 'invalid_request', message: 'The identity provider rejected the request.' });
-    expect(metrics.calls).toEqual([]);
+    expect(hostile.metrics.calls).toEqual([]);
   });
 
   it('keeps only known members of a response with extra fields', async () => {
-    hostile.behave('extraFields');
+    hostile.idp.behave('extraFields');
     const created = await client().register(metadata);
     expect(Object.keys(created).sort()).toEqual(
       [...Object.keys(metadata), 'client_id', 'client_secret', 'registration_access_token', 'registration_client_uri'].sort(),
@@ -227,12 +208,12 @@ describe('registration client against a misbehaving IdP', () => {
   });
 
   it('re-reads the credentials once after a 401 and succeeds with the new ones', async () => {
-    hostile.behave('unauthorizedOnce');
+    hostile.idp.behave('unauthorizedOnce');
     const created = await client().register(metadata);
     expect(created.client_id).toBe('client-1');
-    expect(credentialReads).toBe(2);
-    expect(hostile.requests.map((r) => r.authorization)).toEqual(['Bearer iat-1', 'Bearer iat-2']);
-    expect(metrics.calls).toEqual([]);
+    expect(hostile.credentialReads).toBe(2);
+    expect(hostile.idp.requests.map((r) => r.authorization)).toEqual(['Bearer iat-1', 'Bearer iat-2']);
+    expect(hostile.metrics.calls).toEqual([]);
   });
 
   it('sends the rotation request member on rotateSecret only', async () => {
@@ -249,19 +230,42 @@ describe('registration client against a misbehaving IdP', () => {
     ]);
   });
 
+  it('sends its software_id on registration and on every update', async () => {
+    const bodies: Array<{ method: string | undefined; body: unknown }> = [];
+    const spy: typeof fetch = async (input, init) => {
+      if (init?.body) bodies.push({ method: init.method, body: JSON.parse(String(init.body)) });
+      return fetch(input, init);
+    };
+    await client({ fetch: spy }).register(metadata);
+    await client({ fetch: spy }).update(ref(), metadata);
+    await client({ fetch: spy }).rotateSecret(ref(), metadata);
+    expect(bodies).toEqual(['POST', 'PUT', 'PUT'].map((method) => ({ method, body: expect.objectContaining({ software_id: SOFTWARE_ID }) })));
+  });
+
+  it('logs a failure as "failed to <operation> client in upstream IdP" with its status and no token', async () => {
+    const lines: string[] = [];
+    hostile.idp.behave('status500');
+    await expect(client({ log: createLogger('info', {}, (line) => lines.push(line)) }).update(ref(), metadata)).rejects.toBeInstanceOf(
+      IdpUnavailableError,
+    );
+    const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'warn');
+    expect(warnings).toEqual([expect.objectContaining({ msg: 'failed to update client in upstream IdP', operation: 'update', status: 500 })]);
+    expect(lines.join('\n')).not.toMatch(/rat-1|iat-|server_error/);
+  });
+
   it('counts a failed discovery once and tries discovery again on the next call', async () => {
     const discovering = client({ registrationEndpoint: undefined });
-    hostile.behave('honest', 'huge');
+    hostile.idp.behave('honest', 'huge');
     const started = performance.now();
     await expect(discovering.register(metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
-    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
-    expect(metrics.calls).toEqual(['discovery']);
+    expect(performance.now() - started).toBeLessThan(HOSTILE_TIMEOUT_MS + HOSTILE_MARGIN_MS);
+    expect(hostile.metrics.calls).toEqual(['discovery']);
 
-    hostile.behave('honest', 'hang');
+    hostile.idp.behave('honest', 'hang');
     await expect(discovering.register(metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
-    expect(metrics.calls).toEqual(['discovery', 'discovery']);
+    expect(hostile.metrics.calls).toEqual(['discovery', 'discovery']);
 
-    hostile.behave('honest');
+    hostile.idp.behave('honest');
     expect((await discovering.register(metadata)).client_id).toBe('client-1');
   });
 });

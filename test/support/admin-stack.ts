@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
@@ -56,6 +56,10 @@ export async function startAdminStack(): Promise<AdminStack> {
     RAUTH_ADMIN_CLIENT_ID: idp.admin.client_id,
     RAUTH_ADMIN_CLIENT_SECRET: idp.admin.client_secret,
     ENRICH_API_KEYS: ENRICH_KEY,
+    RAUTH_REGISTRATION_TOKEN: idp.initialAccessToken,
+    RAUTH_ADMIN_API_URL: idp.adminApiUrl,
+    CLIENT_TOKEN_KEYS: `test:${randomBytes(32).toString('base64')}`,
+    RECONCILE_GRACE_SECONDS: '0',
     LOG_LEVEL: 'error',
   });
   const server: Server = createHttpFront(await loadRoutes({ admin: true }));

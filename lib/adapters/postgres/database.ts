@@ -119,15 +119,23 @@ export function createDatabase(options: DatabaseOptions): Database {
         return fail(operation, error);
       }
       let broken: unknown;
+      // A connection that dies while checked out emits 'error' on the client, not the pool;
+      // without a listener that would be an uncaught exception (the function crashes).
+      const dropped = (error: Error) => {
+        broken = error;
+        options.log.warn('database connection dropped during a transaction', { operation }, error);
+      };
+      client.on('error', dropped);
       try {
         await run(client, `${operation}.begin`, 'BEGIN');
         const result = await work({ query: (op, text, values) => run(client, op, text, values) });
         await run(client, `${operation}.commit`, 'COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+        if (!broken) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
         throw error;
       } finally {
+        client.off('error', dropped);
         // A client whose rollback failed is in an unknown state: destroy it, never reuse it.
         client.release(broken instanceof Error ? broken : undefined);
       }

@@ -1,5 +1,6 @@
 import type { AdminScopeReader, PolicyRepositories, PolicyStore } from '../../admin/ports.js';
 import { postgresAuditLog } from './audit-log.js';
+import { postgresClients } from './client-repository.js';
 import type { Database, Queryable } from './database.js';
 import { postgresIdempotencyKeys } from './idempotency-keys.js';
 import { postgresOutbox } from './outbox.js';
@@ -11,6 +12,7 @@ const repositories = (db: Queryable): PolicyRepositories => ({
   tenants: postgresTenants(db),
   roles: postgresRoles(db),
   users: postgresUserMappings(db),
+  clients: postgresClients(db),
   audit: postgresAuditLog(db),
   outbox: postgresOutbox(db),
   idempotency: postgresIdempotencyKeys(db),

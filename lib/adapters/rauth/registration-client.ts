@@ -6,7 +6,11 @@
  *   apply to it too. openid-client has no RFC 7592 helpers, so the registration calls use the
  *   injected fetch directly.
  * - Every call has a deadline (`AbortSignal.timeout`) covering headers and body; bodies are read
- *   with a byte cap; redirects are refused (a bearer token must not follow one).
+ *   with a byte cap; redirects are refused (a bearer token must not follow one). That machinery is
+ *   shared with the inventory client: ./idp-http.ts.
+ * - Every registration carries this service's RFC 7591 `software_id`, and every update sends it
+ *   again (an RFC 7592 PUT replaces all metadata): the inventory (./inventory-client.ts) finds our
+ *   clients in the IdP by it.
  * - Responses are validated; only known members are kept, so nothing unexpected is echoed.
  *   A 2xx carrying `error` is a failure.
  * - Caller mistakes (4xx with an RFC 7591 code) → IdpRejectedError, not counted. IdP trouble
@@ -20,32 +24,25 @@ import * as z from '../../schema.js';
 import {
   IdpClientGoneError,
   IdpRejectedError,
-  IdpUnavailableError,
   type ClientMetadata,
   type ClientRef,
   type ClientRegistration,
   type IdpAdmin,
 } from '../../admin/idp-admin.js';
-import type { Logger } from '../../observability/logger.js';
-import type { Metrics } from '../../observability/metrics.js';
 import { parseJsonObject, readCapped } from './bounded-response.js';
+import { idpHttp, Trouble, type IdpAnswer, type IdpHttpOptions } from './idp-http.js';
+
+export type { IdpOperation } from './idp-http.js';
 
 /** The PUT body member that asks for a new client_secret (see local/dev-idp.ts). */
 export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
 
-export type IdpOperation = 'create' | 'read' | 'update' | 'rotate' | 'delete' | 'discovery';
-
-export interface RegistrationClientOptions {
+export interface RegistrationClientOptions extends IdpHttpOptions {
   issuer: string;
   /** Skips discovery when set. */
   registrationEndpoint?: string | undefined;
-  /** Read again (from Secrets Manager) after the IdP answers 401. */
-  credentials: () => Promise<{ initialAccessToken: string }>;
-  timeoutMs: number;
-  maxResponseBytes: number;
-  fetch?: typeof fetch | undefined;
-  metrics: Pick<Metrics, 'idpError'>;
-  log: Logger;
+  /** RFC 7591 `software_id` this service tags its clients with; the inventory lists by it. */
+  softwareId: string;
 }
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
@@ -68,44 +65,15 @@ interface Answer {
   body: Record<string, unknown> | undefined;
 }
 
-/** Thrown inside the adapter for IdP trouble; turned into a counted IdpUnavailableError at the edge. */
-class Trouble extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 export function registrationClient(options: RegistrationClientOptions): IdpAdmin {
   const doFetch = options.fetch ?? fetch;
   const issuer = new URL(options.issuer);
   let endpoint: Promise<URL> | undefined = options.registrationEndpoint ? Promise.resolve(new URL(options.registrationEndpoint)) : undefined;
-
-  /** One HTTP exchange: deadline over headers and body, capped body, no redirects. */
-  async function exchange(url: URL, init: { method: string; token: string; body?: unknown }): Promise<Answer> {
-    const signal = AbortSignal.timeout(options.timeoutMs);
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method: init.method,
-        redirect: 'error',
-        signal,
-        headers: {
-          accept: 'application/json',
-          authorization: `Bearer ${init.token}`,
-          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      });
-      const bytes = await readCapped(response, options.maxResponseBytes);
-      return { status: response.status, body: parseJsonObject(bytes) };
-    } catch (cause) {
-      throw new Trouble(signal.aborted ? 'timed out' : cause instanceof Error ? cause.message : 'request failed', undefined, { cause });
-    }
-  }
+  const http = idpHttp(options);
+  const { counted, guarded } = http;
+  const toAnswer = ({ status, bytes }: IdpAnswer): Answer => ({ status, body: parseJsonObject(bytes) });
+  const exchange = async (url: URL, init: { method: string; token: string; body?: unknown }) => toAnswer(await http.exchange(url, init));
+  const requestBody = (metadata: ClientMetadata) => ({ ...metadataBody(metadata), software_id: options.softwareId });
 
   /** Discovery through openid-client, with the capped, deadlined fetch underneath. */
   function registrationEndpoint(): Promise<URL> {
@@ -136,23 +104,6 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
       return url;
     } catch (cause) {
       throw counted('discovery', cause);
-    }
-  }
-
-  /** Turns IdP trouble into a counted, logged IdpUnavailableError; lets caller-facing errors through. */
-  function counted(operation: IdpOperation, error: unknown): Error {
-    if (error instanceof IdpRejectedError || error instanceof IdpClientGoneError) return error;
-    if (error instanceof IdpUnavailableError) return error; // already counted (discovery inside create)
-    options.metrics.idpError(operation);
-    options.log.warn('IdP call failed', { operation, status: error instanceof Trouble ? error.status : undefined }, error);
-    return new IdpUnavailableError(operation, error);
-  }
-
-  async function guarded<T>(operation: IdpOperation, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw counted(operation, error);
     }
   }
 
@@ -220,14 +171,7 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
     async register(metadata) {
       const url = await registrationEndpoint();
       return guarded('create', async () => {
-        const attempt = async () => exchange(url, { method: 'POST', token: (await options.credentials()).initialAccessToken, body: requestBody(metadata) });
-        let answer = await attempt();
-        if (answer.status === 401) {
-          options.log.info('IdP refused the registration credentials; reading them again', { operation: 'create' });
-          answer = await attempt();
-          if (answer.status === 401) throw new Trouble('IdP refused the registration credentials', 401);
-        }
-        const body = registration(answer, { endpoint: url });
+        const body = registration(toAnswer(await http.withCredentials('create', url, { method: 'POST', body: requestBody(metadata) })), { endpoint: url });
         return { ...toRegistration(body, metadata), ...(body.client_secret === undefined ? {} : { client_secret: body.client_secret }) };
       });
     },
@@ -266,13 +210,14 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
 }
 
 /** RFC 7591 metadata as sent. A client without the code grant asks for no response types. */
-function requestBody(metadata: ClientMetadata): Record<string, unknown> {
+function metadataBody(metadata: ClientMetadata): Record<string, unknown> {
   return {
     client_name: metadata.client_name,
     grant_types: metadata.grant_types,
     redirect_uris: metadata.redirect_uris,
     response_types: metadata.grant_types.includes('authorization_code') ? ['code'] : [],
-    scope: metadata.scope,
+    // RFC 7591 §2: scope is optional; an empty one is not a scope (oidc-provider refuses it).
+    ...(metadata.scope ? { scope: metadata.scope } : {}),
     token_endpoint_auth_method: metadata.token_endpoint_auth_method,
   };
 }

@@ -1,0 +1,10 @@
+/** DELETE /tenants/{tenant}/clients/{client} — from the IdP, then from the tenant. */
+import { deleteClient } from '../lib/admin/clients.js';
+import { clientRuntime } from '../lib/client-runtime.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+
+const app = clientRuntime();
+
+export const handler = adminFunction(app, 'deleteClient', {}, ({ mutation, params, ifMatch }) =>
+  deleteClient(app, mutation, params.tenant!, params.client!, ifMatch),
+);

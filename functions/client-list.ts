@@ -1,0 +1,8 @@
+/** GET /tenants/{tenant}/clients */
+import { listClients } from '../lib/admin/clients.js';
+import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminFunction } from '../lib/http/admin-function.js';
+
+const app = adminRuntime();
+
+export const handler = adminFunction(app, 'listClients', {}, ({ params, page }) => listClients(app, params.tenant!, page));

@@ -1,0 +1,87 @@
+/**
+ * Makes the IdP agree with Postgres, which is the source of truth for which clients exist and
+ * what they look like. Run on a schedule (functions/client-reconcile.ts) and safe to run any time:
+ *
+ * - an IdP client we registered (our `software_id`) without a row — its registration response
+ *   was lost, or the compensation after a failed commit failed too — is deleted at the IdP;
+ * - a row whose client the IdP no longer has — a delete whose commit failed after the IdP
+ *   deleted — is removed, with its event and audit entry, as a delete by `system:reconcile`;
+ * - a client whose IdP metadata differs from its row — an update whose commit failed and
+ *   whose compensation failed too — gets the row's metadata again (RFC 7592).
+ *
+ * Anything younger than the grace period is left alone: its create or delete may still be in
+ * flight. The IdP list is read before the rows, and a partial list is never used (the adapter
+ * fails rather than return one), so a row is never removed for a client the IdP still has.
+ */
+import { cloudEvent } from '../events/catalog.js';
+import { type ClientDeps, refOf, sameMetadata } from './clients.js';
+import type { IdpInventory } from './idp-admin.js';
+import { mutate } from './mutation.js';
+
+export const RECONCILE_ACTOR = 'system:reconcile';
+
+export interface ReconcileReport {
+  idpClients: number;
+  rows: number;
+  orphansDeleted: string[];
+  rowsRemoved: string[];
+  metadataRestored: string[];
+  /** Repairs that failed this time; the next run tries again. */
+  failed: string[];
+}
+
+export async function reconcileClients(
+  deps: ClientDeps & { inventory: IdpInventory },
+  options: { graceSeconds: number; requestId: string; now?: Date },
+): Promise<ReconcileReport> {
+  const cutoff = (options.now ?? new Date()).getTime() - options.graceSeconds * 1000;
+  const idpClients = await deps.inventory.list();
+  const rows = await deps.store.clients.all();
+  const inIdp = new Map(idpClients.map((c) => [c.client_id, c]));
+  const inDb = new Set(rows.map((r) => r.clientId));
+  const report: ReconcileReport = { idpClients: idpClients.length, rows: rows.length, orphansDeleted: [], rowsRemoved: [], metadataRestored: [], failed: [] };
+
+  const attempt = async (clientId: string, list: string[], repair: () => Promise<unknown>) => {
+    try {
+      await repair();
+      list.push(clientId);
+    } catch (error) {
+      report.failed.push(clientId);
+      deps.log.error('reconcile could not repair a client', { client_id: clientId }, error);
+    }
+  };
+
+  for (const orphan of idpClients) {
+    if (inDb.has(orphan.client_id) || (orphan.issuedAt && orphan.issuedAt.getTime() > cutoff)) continue;
+    await attempt(orphan.client_id, report.orphansDeleted, () => deps.inventory.delete(orphan.client_id));
+  }
+
+  for (const row of rows) {
+    const live = inIdp.get(row.clientId);
+    if (!live && row.updatedAt.getTime() <= cutoff) {
+      const where = `tenants/${row.tenantSlug}/clients/${encodeURIComponent(row.clientId)}`;
+      await attempt(row.clientId, report.rowsRemoved, () =>
+        mutate(deps, { actor: RECONCILE_ACTOR, requestId: options.requestId }, 'client.reconcile', async (tx) => {
+          await tx.clients.delete(row.tenantId, row.clientId);
+          return {
+            reply: { status: 204 },
+            action: 'client.delete',
+            target: where,
+            tenant: { id: row.tenantId, slug: row.tenantSlug },
+            events: [cloudEvent('citadel.iam.client.deleted', where, RECONCILE_ACTOR, { client_id: row.clientId, tenant: row.tenantSlug })],
+          };
+        }),
+      );
+    } else if (live && !sameMetadata(live, row.metadata)) {
+      await attempt(row.clientId, report.metadataRestored, async () => {
+        const updated = await deps.idp.update(refOf(row, deps.sealer), row.metadata);
+        // The IdP may have rotated the registration access token: keep the new one.
+        await deps.store.transaction('client.reconcile', (tx) =>
+          tx.clients.update(row.tenantId, row.clientId, { registration: { uri: updated.registration_client_uri, sealedToken: deps.sealer.seal(updated.registration_access_token) } }),
+        );
+      });
+    }
+  }
+  deps.log.info('client reconcile finished', { ...report, orphansDeleted: report.orphansDeleted.length, rowsRemoved: report.rowsRemoved.length, metadataRestored: report.metadataRestored.length, failed: report.failed.length });
+  return report;
+}
