@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { jetStreamPublisher } from '../../lib/adapters/nats/jetstream-publisher.js';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { postgresOutbox } from '../../lib/adapters/postgres/outbox.js';
 import { postgresPolicyStore } from '../../lib/adapters/postgres/policy-store.js';
+import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
+import { createClient, deleteClient, rotateClientSecret, updateClient } from '../../lib/admin/clients.js';
 import { createRole, deleteRole, updateRole } from '../../lib/admin/roles.js';
+import { sealer } from '../../lib/client-runtime.js';
+import { startDevIdp } from '../../local/dev-idp.js';
 import { createTenant, deleteTenant, updateTenant } from '../../lib/admin/tenants.js';
 import { deleteUser, putUser } from '../../lib/admin/users.js';
 import { type CloudEvent, cloudEvent, EVENT_TYPES, type EventType } from '../../lib/events/catalog.js';
@@ -138,9 +143,33 @@ describe('outbox relay to JetStream', () => {
   });
 
   it('publishes every event of the catalog without a secret or token in it', async () => {
-    const deps = { store: postgresPolicyStore(db) };
+    const idp = await startDevIdp({ adminSubject: 'relay-admin' });
+    const deps = {
+      store: postgresPolicyStore(db),
+      log,
+      sealer: sealer([{ id: 'k1', base64: randomBytes(32).toString('base64') }]),
+      idp: registrationClient({
+        issuer: idp.issuer,
+        softwareId: 'urn:citadel:iam-service',
+        credentials: async () => ({ initialAccessToken: idp.initialAccessToken }),
+        timeoutMs: 2_000,
+        maxResponseBytes: 65_536,
+        metrics: { idpError: () => undefined },
+        log,
+      }),
+    };
     const ctx = { actor: 'test-admin', requestId: 'req-1' };
     await createTenant(deps, ctx, { slug: 'acme', name: 'Acme' });
+    const secrets: string[] = [];
+    const metadata = { grant_types: ['client_credentials'], redirect_uris: [], scope: 'iam', token_endpoint_auth_method: 'client_secret_basic' };
+    const created = (await createClient(deps, ctx, 'acme', { client_name: 'Exporter', ...metadata, roles: [] })).body as { client_id: string; client_secret: string };
+    secrets.push(created.client_secret);
+    await updateClient(deps, ctx, 'acme', created.client_id, '*', { client_name: 'Exporter 2' });
+    secrets.push(((await rotateClientSecret(deps, ctx, 'acme', created.client_id)).body as { client_secret: string }).client_secret);
+    const [row] = await db.query<{ token: Buffer }>('test.sealed', 'SELECT registration_token_enc AS token FROM clients');
+    secrets.push(deps.sealer.open(row!.token.toString('utf8')));
+    await deleteClient(deps, ctx, 'acme', created.client_id, undefined);
+    await idp.stop();
     await updateTenant(deps, ctx, 'acme', '*', { name: 'Acme Inc' });
     await createRole(deps, ctx, 'acme', { name: 'viewer', permissions: ['invoices:read'] });
     await updateRole(deps, ctx, 'acme', 'viewer', '*', { permissions: ['invoices:read', 'reports:read'] });
@@ -153,7 +182,9 @@ describe('outbox relay to JetStream', () => {
 
     const messages = await nats.streamMessages();
     expect(new Set(messages.map((m) => m.subject))).toEqual(new Set(EVENT_TYPES));
-    for (const message of messages) expect(keysOf(message.json).filter((key) => /secret|token|password/i.test(key))).toEqual([]);
+    const credentialKey = /secret|access_token|registration|password|^token$/i;
+    for (const message of messages) expect(keysOf(message.json).filter((key) => credentialKey.test(key))).toEqual([]);
+    for (const secret of secrets) expect(messages.filter((m) => JSON.stringify(m.json).includes(secret))).toEqual([]);
   });
 });
 

@@ -217,6 +217,26 @@ describe('serverless package', () => {
     }
   });
 
+  it('runs the client reconcile every five minutes', () => {
+    const id = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/client-reconcile.handler')?.[0];
+    const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties['Targets']).includes(`"${id}"`));
+    expect(rules.map((r) => r.Properties['ScheduleExpression'])).toEqual(['rate(5 minutes)']);
+  });
+
+  it('hands the registration credentials and sealing keys to the client functions that call the IdP only', () => {
+    const writers = ['client-create', 'client-update', 'client-delete', 'client-rotate-secret', 'client-reconcile'].map((f) => `functions/${f}.handler`);
+    for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      const writer = writers.includes(String(fn.Properties['Handler']));
+      expect({ handler: fn.Properties['Handler'], token: 'RAUTH_REGISTRATION_TOKEN' in variables, keys: 'CLIENT_TOKEN_KEYS' in variables }).toEqual({
+        handler: fn.Properties['Handler'],
+        token: writer,
+        keys: writer,
+      });
+      expect('RAUTH_ADMIN_API_URL' in variables).toBe(fn.Properties['Handler'] === 'functions/client-reconcile.handler');
+    }
+  });
+
   it('hands the service’s own IdP client secret to the health probe only', () => {
     for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
       const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
