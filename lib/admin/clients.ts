@@ -93,7 +93,7 @@ export function refOf(client: Client, sealer: TokenSealer): ClientRef {
   return { client_id: client.clientId, registration_client_uri: client.registration.uri, registration_access_token: sealer.open(client.registration.sealedToken) };
 }
 
-const sealed = (r: ClientRegistration, sealer: TokenSealer): Client['registration'] => ({
+const sealed = (r: ClientRef, sealer: TokenSealer): Client['registration'] => ({
   uri: r.registration_client_uri,
   sealedToken: sealer.seal(r.registration_access_token),
 });
@@ -102,6 +102,19 @@ const sealed = (r: ClientRegistration, sealer: TokenSealer): Client['registratio
 function withSecret(reply: Reply, secret: string | undefined): Reply {
   if (reply.replayed || secret === undefined) return reply;
   return { ...reply, body: { ...(reply.body as object), client_secret: secret, client_secret_expires_at: 0 } };
+}
+
+/**
+ * After a failed commit, stores the IdP's newest registration access token in its own small
+ * transaction: an IdP that rotates it on every RFC 7592 call (oidc-provider, Keycloak) would
+ * otherwise leave the row with a dead one and the client unmanageable. Best effort: logged, never thrown.
+ */
+async function keepLatest(deps: ClientDeps, tenantId: string, ref: ClientRef): Promise<void> {
+  try {
+    await deps.store.transaction('client.keep_registration', (tx) => tx.clients.keepRegistration(tenantId, ref.client_id, sealed(ref, deps.sealer)));
+  } catch (error) {
+    deps.log.error('could not store the IdP’s new registration access token; the client needs the IdP admin to manage it', { client_id: ref.client_id }, error);
+  }
 }
 
 /** Runs an undo step at the IdP; a failure is logged (reconcile finishes the job), never thrown over the original error. */
@@ -157,7 +170,7 @@ export async function listClients(deps: Deps, slug: string, page: PageRequest): 
 }
 
 export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug: string, clientId: string, ifMatch: IfMatch, change: ClientChange) {
-  let undo: { ref: ClientRef; previous: ClientMetadata } | undefined;
+  let undo: { tenantId: string; ref: ClientRef; previous: ClientMetadata } | undefined;
   try {
     return await mutate(deps, ctx, 'client.update', async (tx) => {
       const tenant = await requireTenant(tx, slug);
@@ -170,7 +183,7 @@ export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug:
       let registration: Client['registration'] | undefined;
       if (!sameMetadata(wanted, client.metadata)) {
         const updated = await deps.idp.update(refOf(client, deps.sealer), wanted);
-        undo = { ref: updated, previous: client.metadata };
+        undo = { tenantId: tenant.id, ref: updated, previous: client.metadata };
         metadata = metadataOf(updated);
         registration = sealed(updated, deps.sealer);
       }
@@ -186,7 +199,13 @@ export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug:
     });
   } catch (error) {
     const restore = undo;
-    if (restore) await compensate(deps, 'client.update', clientId, () => deps.idp.update(restore.ref, restore.previous));
+    if (restore) {
+      let latest = restore.ref;
+      await compensate(deps, 'client.update', clientId, async () => {
+        latest = await deps.idp.update(restore.ref, restore.previous);
+      });
+      await keepLatest(deps, restore.tenantId, latest);
+    }
     throw error;
   }
 }
@@ -197,23 +216,28 @@ export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug:
  * secret, so the two systems still agree on which clients exist.
  */
 export async function rotateClientSecret(deps: ClientDeps, ctx: MutationContext, slug: string, clientId: string): Promise<Reply> {
-  let secret: string | undefined;
-  const reply = await mutate(deps, ctx, 'client.rotate_secret', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
-    const client = await requireClient(tx, tenant.id, clientId, { lock: true });
-    const rotated = await deps.idp.rotateSecret(refOf(client, deps.sealer), client.metadata);
-    secret = rotated.client_secret;
-    const next = await tx.clients.update(tenant.id, clientId, { registration: sealed(rotated, deps.sealer) });
-    const view = clientView(next, slug);
-    return {
-      reply: { status: 200, body: view, version: next.version },
-      action: 'client.rotate_secret',
-      target: target(slug, clientId),
-      tenant,
-      events: [cloudEvent('citadel.iam.client.secret_rotated', target(slug, clientId), ctx.actor, { client_id: clientId, tenant: slug })],
-    };
-  });
-  return withSecret(reply, secret);
+  let done: { tenantId: string; rotated: ClientRegistration & { client_secret: string } } | undefined;
+  try {
+    const reply = await mutate(deps, ctx, 'client.rotate_secret', async (tx) => {
+      const tenant = await requireTenant(tx, slug);
+      const client = await requireClient(tx, tenant.id, clientId, { lock: true });
+      const rotated = await deps.idp.rotateSecret(refOf(client, deps.sealer), client.metadata);
+      done = { tenantId: tenant.id, rotated };
+      const next = await tx.clients.update(tenant.id, clientId, { registration: sealed(rotated, deps.sealer) });
+      const view = clientView(next, slug);
+      return {
+        reply: { status: 200, body: view, version: next.version },
+        action: 'client.rotate_secret',
+        target: target(slug, clientId),
+        tenant,
+        events: [cloudEvent('citadel.iam.client.secret_rotated', target(slug, clientId), ctx.actor, { client_id: clientId, tenant: slug })],
+      };
+    });
+    return withSecret(reply, done?.rotated.client_secret);
+  } catch (error) {
+    if (done) await keepLatest(deps, done.tenantId, done.rotated);
+    throw error;
+  }
 }
 
 /** The IdP client goes first; a row that outlives a failed commit is removed by reconcile. */

@@ -52,6 +52,11 @@ export interface ClientRepository {
     clientId: string,
     change: { metadata?: ClientMetadata | undefined; roles?: readonly string[] | undefined; registration?: Client['registration'] | undefined },
   ): Promise<Client>;
+  /**
+   * Stores the IdP's latest management credentials without touching the version: they are not
+   * part of the resource, and the IdP may rotate them on any RFC 7592 call.
+   */
+  keepRegistration(tenantId: string, clientId: string, registration: Client['registration']): Promise<void>;
   /** Removes the client and its subject row (and so its roles). */
   delete(tenantId: string, clientId: string): Promise<void>;
   /** Every client of every tenant with its tenant's slug: what reconcile compares with the IdP. */

@@ -76,9 +76,8 @@ export async function reconcileClients(
       await attempt(row.clientId, report.metadataRestored, async () => {
         const updated = await deps.idp.update(refOf(row, deps.sealer), row.metadata);
         // The IdP may have rotated the registration access token: keep the new one.
-        await deps.store.transaction('client.reconcile', (tx) =>
-          tx.clients.update(row.tenantId, row.clientId, { registration: { uri: updated.registration_client_uri, sealedToken: deps.sealer.seal(updated.registration_access_token) } }),
-        );
+        const registration = { uri: updated.registration_client_uri, sealedToken: deps.sealer.seal(updated.registration_access_token) };
+        await deps.store.transaction('client.reconcile', (tx) => tx.clients.keepRegistration(row.tenantId, row.clientId, registration));
       });
     }
   }

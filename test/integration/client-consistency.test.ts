@@ -27,7 +27,7 @@ import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
 import { addTenant, testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
 
-type Fault = 'none' | 'status503' | 'lostResponse' | 'timeout' | 'databaseDown';
+type Fault = 'none' | 'status503' | 'error200' | 'huge' | 'lostResponse' | 'timeout' | 'databaseDown';
 interface Plan {
   /** Which IdP call the fault hits, by HTTP method: POST register, PUT update/rotate, DELETE delete. */
   method: 'POST' | 'PUT' | 'DELETE';
@@ -59,6 +59,18 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     switch (current.fault) {
       case 'status503':
         return new Response(JSON.stringify({ error: 'server_error' }), { status: 503, headers: { 'content-type': 'application/json' } });
+      case 'error200': // a success status carrying an error
+        return new Response(JSON.stringify({ error: 'server_error', client_id: 'x' }), { status: 200, headers: { 'content-type': 'application/json' } });
+      case 'huge': // valid JSON, far past the byte cap, no content-length
+        return new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(`{"client_id":"x","pad":"${'a'.repeat(2_000_000)}"}`));
+              controller.close();
+            },
+          }),
+          { status: 201, headers: { 'content-type': 'application/json' } },
+        );
       case 'lostResponse':
         await (await fetch(input, init)).arrayBuffer(); // the IdP did it ...
         throw new TypeError('fetch failed: socket hang up'); // ... and we never heard
@@ -140,6 +152,8 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
 
   it.each([
     ['the IdP answers 5xx', { method: 'POST', fault: 'status503' }, 502, 0],
+    ['the IdP answers 200 with an error', { method: 'POST', fault: 'error200' }, 502, 0],
+    ['the IdP answers with a huge body', { method: 'POST', fault: 'huge' }, 502, 0],
     ['the IdP registers but the answer is lost', { method: 'POST', fault: 'lostResponse' }, 502, 1],
     ['the IdP registers but answers after the deadline', { method: 'POST', fault: 'timeout' }, 502, 1],
     ['the database goes down before the commit (compensated)', { method: 'POST', fault: 'databaseDown' }, 503, 0],
@@ -152,12 +166,18 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
   });
 
   it.each([
-    ['the IdP answers 5xx', { method: 'PUT', fault: 'status503' }, 502],
-    ['the database goes down after the IdP updated (compensated)', { method: 'PUT', fault: 'databaseDown' }, 503],
-  ] as const)('update: %s — the IdP keeps the metadata Postgres has', async (_case, fault, status) => {
-    const clientId = await create(`update-${fault.fault}`);
-    await failOnce(fault, () => updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'renamed' }), status);
-    expect((await sides()).idp.find((c) => c.client_id === clientId)?.client_name).toBe(`update-${fault.fault}`);
+    ['the IdP answers 5xx', { method: 'PUT', fault: 'status503' }, 502, []],
+    ['the database goes down after the IdP updated (compensated)', { method: 'PUT', fault: 'databaseDown' }, 503, []],
+    ['the database goes down and the compensation fails too', { method: 'PUT', fault: 'databaseDown', compensationFails: true }, 503, ['restored']],
+  ] as const)('update: %s — the IdP ends with the metadata Postgres has, and the client stays manageable', async (_case, fault, status, restored) => {
+    const name = `update-${fault.fault}-${fault.compensationFails ? 'twice' : 'once'}`;
+    const clientId = await create(name);
+    const report = await failOnce(fault, () => updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'renamed' }), status);
+    expect(report.metadataRestored).toEqual(restored.map(() => clientId));
+    expect((await sides()).idp.find((c) => c.client_id === clientId)?.client_name).toBe(name);
+    // The IdP rotated the registration access token on every PUT; the row kept the newest one.
+    await updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: `${name}-later` });
+    expect((await sides()).idp.find((c) => c.client_id === clientId)?.client_name).toBe(`${name}-later`);
   });
 
   it.each([
@@ -182,11 +202,13 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
   it.each([
     ['the IdP answers 5xx', { method: 'PUT', fault: 'status503' }, 502],
     ['the database goes down after the IdP rotated', { method: 'PUT', fault: 'databaseDown' }, 503],
-  ] as const)('rotate: %s — the client still exists on both sides', async (_case, fault, status) => {
+  ] as const)('rotate: %s — the client still exists on both sides and can be rotated again', async (_case, fault, status) => {
     const clientId = await create(`rotate-${fault.fault}`);
     await failOnce(fault, () => rotateClientSecret(deps, ctx(), 'acme', clientId), status);
     const after = await sides();
     expect(after.postgres.some((c) => c.client_id === clientId) && after.idp.some((c) => c.client_id === clientId)).toBe(true);
+    const again = (await rotateClientSecret(deps, ctx(), 'acme', clientId)).body as { client_secret: string };
+    expect(await idp.clientCredentialsToken({ client_id: clientId, client_secret: again.client_secret })).toEqual(expect.any(String));
   });
 
   it('leaves young IdP clients alone: their create may still be committing', async () => {

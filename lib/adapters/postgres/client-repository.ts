@@ -121,6 +121,13 @@ export function postgresClients(db: Queryable): ClientRepository {
       if (change.roles) await setRoles(tenantId, clientId, change.roles);
       return (await get(tenantId, clientId))!;
     },
+    async keepRegistration(tenantId, clientId, registration) {
+      await db.query(
+        'client.keep_registration',
+        'UPDATE clients SET registration_client_uri = $3, registration_token_enc = $4 WHERE tenant_id = $1 AND client_id = $2',
+        [tenantId, clientId, registration.uri, Buffer.from(registration.sealedToken, 'utf8')],
+      );
+    },
     async delete(tenantId, clientId) {
       await db.query('client.delete', 'DELETE FROM clients WHERE tenant_id = $1 AND client_id = $2', [tenantId, clientId]);
       await db.query('client.delete_subject', "DELETE FROM subjects WHERE tenant_id = $1 AND subject = $2 AND subject_type = 'client'", [tenantId, clientId]);
