@@ -6,11 +6,13 @@
  * registered clients (the inventory adapter's counterpart). State lives in memory: a restart
  * forgets registered clients.
  */
-import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual, type JsonWebKey } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint } from 'jose';
-import type { Adapter, AdapterPayload, ClientMetadata, Configuration, errors } from 'oidc-provider';
+import type { ClientMetadata, Configuration, errors } from 'oidc-provider';
+import { ADMIN_PATH, adminApi } from './dev-idp-admin-api.js';
+import { memoryAdapter, type MemoryStore } from './dev-idp-store.js';
 
 export interface DevIdpClient {
   client_id: string;
@@ -69,10 +71,6 @@ export const DEFAULT_AUDIENCE = 'urn:citadel:iam';
 export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
 const ROTATE_SECRET_POLICY = 'rotate-secret-on-request';
 const SCOPE = 'iam';
-const ADMIN_PATH = '/admin';
-const ADMIN_CLIENTS_PATH = `${ADMIN_PATH}/clients`;
-const ADMIN_DEFAULT_PAGE_SIZE = 250; // Hydra's default and maximum page sizes
-const ADMIN_MAX_PAGE_SIZE = 500;
 const TOKEN_TTL_SECONDS = 3600;
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
@@ -230,135 +228,6 @@ async function signingJwk(saved: JsonWebKey | undefined): Promise<DevIdp['signin
   return { ...key, kid, alg: 'ES256' };
 }
 
-/** The dev IdP's state: `<model>:<id>` → payload, as oidc-provider's adapter API hands it over. */
-type MemoryStore = Map<string, { payload: AdapterPayload; expiresAt: number }>;
-
-/**
- * The provider's own memory adapter is shared by every provider in the process, evicts past
- * 1000 entries and warns on every start; this one belongs to one IdP and keeps what it is given.
- */
-function memoryAdapter(store: MemoryStore): (model: string) => Adapter {
-  const now = () => Date.now();
-  const live = (key: string) => {
-    const entry = store.get(key);
-    if (entry && entry.expiresAt <= now()) store.delete(key);
-    return entry && entry.expiresAt > now() ? entry.payload : undefined;
-  };
-  const findBy = async (model: string, match: (payload: AdapterPayload) => boolean) => {
-    for (const key of store.keys()) {
-      const payload = key.startsWith(`${model}:`) ? live(key) : undefined;
-      if (payload && match(payload)) return payload;
-    }
-    return undefined;
-  };
-  return (model) => ({
-    upsert: async (id, payload, expiresIn) => {
-      store.set(`${model}:${id}`, { payload, expiresAt: expiresIn ? now() + expiresIn * 1000 : Infinity });
-    },
-    find: async (id) => live(`${model}:${id}`),
-    findByUid: (uid) => findBy(model, (payload) => payload.uid === uid),
-    findByUserCode: (userCode) => findBy(model, (payload) => payload.userCode === userCode),
-    consume: async (id) => {
-      const payload = live(`${model}:${id}`);
-      if (payload) payload.consumed = Math.floor(now() / 1000);
-    },
-    destroy: async (id) => {
-      store.delete(`${model}:${id}`);
-    },
-    revokeByGrantId: async (grantId) => {
-      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
-    },
-  });
-}
-
-/**
- * The Hydra-shaped admin API over this IdP's store, for the inventory adapter
- * (lib/adapters/rauth/inventory-client.ts). Answers false for a request that is not its own.
- * Lists the dynamically registered clients (static ones never reach the adapter), never their
- * secrets. Pages are keyset pages in client_id order, so a deletion between pages skips no one.
- */
-function adminApi(o: { issuer: string; store: MemoryStore; initialAccessToken: string }) {
-  const expected = digest(`Bearer ${o.initialAccessToken}`);
-  const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
-    if (body === undefined) return void res.writeHead(status, headers).end();
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
-  };
-
-  const clients = () => {
-    const now = Date.now();
-    const listed: Array<Record<string, unknown> & { client_id: string }> = [];
-    for (const [key, { payload, expiresAt }] of o.store) {
-      if (!key.startsWith('Client:') || expiresAt <= now) continue;
-      const { client_secret: _secret, ...metadata } = payload as Record<string, unknown> & { client_id: string };
-      const issuedAt = metadata.client_id_issued_at;
-      listed.push({ ...metadata, ...(typeof issuedAt === 'number' ? { created_at: new Date(issuedAt * 1000).toISOString() } : {}) });
-    }
-    return listed.sort((a, b) => (a.client_id < b.client_id ? -1 : a.client_id > b.client_id ? 1 : 0));
-  };
-
-  function list(res: ServerResponse, query: URLSearchParams) {
-    const size = Number(query.get('page_size') ?? ADMIN_DEFAULT_PAGE_SIZE);
-    if (!Number.isInteger(size) || size < 1 || size > ADMIN_MAX_PAGE_SIZE) {
-      return send(res, 400, { error: 'invalid_request', error_description: `page_size must be 1 to ${ADMIN_MAX_PAGE_SIZE}` });
-    }
-    const token = query.get('page_token');
-    const after = token === null ? undefined : Buffer.from(token, 'base64url').toString('utf8');
-    const remaining = clients().filter((client) => after === undefined || client.client_id > after);
-    const page = remaining.slice(0, size);
-    const link = (pageToken?: string) => {
-      const target = new URL(`${o.issuer}${ADMIN_CLIENTS_PATH}`);
-      target.searchParams.set('page_size', String(size));
-      if (pageToken !== undefined) target.searchParams.set('page_token', pageToken);
-      return `<${target.href}>`;
-    };
-    const links = [`${link()}; rel="first"`];
-    if (remaining.length > size) links.push(`${link(Buffer.from(page.at(-1)!.client_id).toString('base64url'))}; rel="next"`);
-    send(res, 200, page, { link: links.join(',') });
-  }
-
-  function remove(res: ServerResponse, id: string) {
-    const entry = o.store.get(`Client:${id}`);
-    if (!entry || entry.expiresAt <= Date.now()) return send(res, 404, { error: 'not_found', error_description: 'Unable to locate the resource' });
-    o.store.delete(`Client:${id}`);
-    // Its registration access tokens (and anything else issued to it) go too.
-    for (const [key, { payload }] of o.store) if (payload.clientId === id) o.store.delete(key);
-    send(res, 204);
-  }
-
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const url = new URL(req.url ?? '/', o.issuer);
-    if (url.pathname !== ADMIN_PATH && !url.pathname.startsWith(`${ADMIN_PATH}/`)) return false;
-    req.resume(); // no request body is read
-    const authorization = req.headers.authorization;
-    if (!authorization || !timingSafeEqual(digest(authorization), expected)) {
-      send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer' });
-    } else if (url.pathname === ADMIN_CLIENTS_PATH) {
-      if (req.method === 'GET') list(res, url.searchParams);
-      else send(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
-    } else if (url.pathname.startsWith(`${ADMIN_CLIENTS_PATH}/`) && !url.pathname.slice(ADMIN_CLIENTS_PATH.length + 1).includes('/')) {
-      const id = decodedSegment(url.pathname.slice(ADMIN_CLIENTS_PATH.length + 1));
-      if (req.method !== 'DELETE') send(res, 405, { error: 'method_not_allowed' }, { allow: 'DELETE' });
-      else if (id === undefined) send(res, 400, { error: 'invalid_request' });
-      else remove(res, id);
-    } else {
-      send(res, 404, { error: 'not_found' });
-    }
-    return true;
-  };
-}
-
-function decodedSegment(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
 
 function secret(): string {
   return randomBytes(32).toString('base64url');

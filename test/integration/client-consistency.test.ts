@@ -170,7 +170,7 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     ['the database goes down after the IdP updated (compensated)', { method: 'PUT', fault: 'databaseDown' }, 503, []],
     ['the database goes down and the compensation fails too', { method: 'PUT', fault: 'databaseDown', compensationFails: true }, 503, ['restored']],
   ] as const)('update: %s — the IdP ends with the metadata Postgres has, and the client stays manageable', async (_case, fault, status, restored) => {
-    const name = `update-${fault.fault}-${fault.compensationFails ? 'twice' : 'once'}`;
+    const name = `update-${fault.fault}-${'compensationFails' in fault ? 'twice' : 'once'}`;
     const clientId = await create(name);
     const report = await failOnce(fault, () => updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'renamed' }), status);
     expect(report.metadataRestored).toEqual(restored.map(() => clientId));
