@@ -25,7 +25,7 @@ export const handler = httpFunction(
     name: '/system/enrich-token',
     body: enrichTokenRequest,
     maxBodyBytes: 4096,
-    authenticate: apiKeyOrIamCaller(app.config.enrichApiKeys),
+    authenticate: apiKeyOrIamCaller(app.credentials.enrichApiKeys),
   },
   async (_event, { body }) => ({
     status: 200,

@@ -36,13 +36,14 @@ function build(base: Runtime): AdminRuntime {
   return { ...base, tokens, store: postgresPolicyStore(db), scopes: postgresAdminScope(db), afterCommit: afterCommit(base) };
 }
 
-function afterCommit({ config, db, log }: Runtime): AdminRuntime['afterCommit'] {
+function afterCommit(base: Runtime): AdminRuntime['afterCommit'] {
+  const { config, db, log } = base;
   const url = config.nats.url;
   if (!url) {
     // Said once per cold start, not per request: the relay publishes them once NATS_URL is set.
     log.info('NATS_URL is not set: events stay in the outbox until the relay publishes them');
     return async () => 0;
   }
-  const publisher = publisherFor(config, url);
+  const publisher = publisherFor(base, url);
   return (events) => publishAfterCommit({ db, publisher, log }, events, { budgetMs: config.nats.afterCommitBudgetMs });
 }

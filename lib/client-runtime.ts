@@ -1,16 +1,20 @@
 /**
  * The client functions' composition: the admin runtime plus the IdP adapter (RFC 7591/7592),
  * the sealer for registration access tokens and, for reconcile, the IdP's admin inventory.
+ * The registration token and the sealing keys come from the credential sources (Secrets
+ * Manager in AWS), read again when the IdP refuses the token.
  */
 import type { ClientDeps, TokenSealer } from './admin/clients.js';
 import type { IdpInventory } from './admin/idp-admin.js';
 import { inventoryClient } from './adapters/rauth/inventory-client.js';
 import { registrationClient } from './adapters/rauth/registration-client.js';
 import { type AdminRuntime, adminRuntime } from './admin-runtime.js';
-import { type Config, processEnv, requireClientProvisioning, requireIdpAdminApi } from './config.js';
+import { processEnv, requireClientProvisioning, requireIdpAdminApi } from './config.js';
 import { open, seal, sealKey } from './crypto/sealed.js';
+import { ConfigError } from './errors.js';
 import type { Env } from './runtime.js';
 import { startOrExplain } from './runtime.js';
+import type { Credentials, SealKeyText, Source } from './secrets/credentials.js';
 
 export type ClientRuntime = AdminRuntime & ClientDeps;
 
@@ -20,18 +24,18 @@ let reconciling: (ClientRuntime & { inventory: IdpInventory }) | undefined;
 export function clientRuntime(env: Env = processEnv()): ClientRuntime {
   current ??= startOrExplain(() => {
     const base = adminRuntime(env);
-    const { issuer, registration, tokenKeys } = requireClientProvisioning(base.config);
-    const idp = registrationClient({
-      issuer,
-      registrationEndpoint: registration.endpoint,
-      softwareId: base.config.idp.softwareId,
-      credentials: registrationCredentials(base.config),
-      timeoutMs: base.config.idp.timeoutMs,
-      maxResponseBytes: base.config.idp.maxResponseBytes,
+    const { idp } = base.config;
+    const client = registrationClient({
+      issuer: requireClientProvisioning(base.config),
+      registrationEndpoint: idp.registrationEndpoint,
+      softwareId: idp.softwareId,
+      credentials: registrationToken(base.credentials),
+      timeoutMs: idp.timeoutMs,
+      maxResponseBytes: idp.maxResponseBytes,
       metrics: base.metrics,
       log: base.log,
     });
-    return { ...base, idp, sealer: sealer(tokenKeys) };
+    return { ...base, idp: client, sealer: sealer(base.credentials.clientTokenKeys) };
   });
   return current;
 }
@@ -40,12 +44,13 @@ export function clientRuntime(env: Env = processEnv()): ClientRuntime {
 export function reconcileRuntime(env: Env = processEnv()): ClientRuntime & { inventory: IdpInventory } {
   reconciling ??= startOrExplain(() => {
     const base = clientRuntime(env);
+    const { idp } = base.config;
     const inventory = inventoryClient({
       adminUrl: requireIdpAdminApi(base.config),
-      softwareId: base.config.idp.softwareId,
-      credentials: registrationCredentials(base.config),
-      timeoutMs: base.config.idp.timeoutMs,
-      maxResponseBytes: base.config.idp.maxResponseBytes,
+      softwareId: idp.softwareId,
+      credentials: registrationToken(base.credentials),
+      timeoutMs: idp.timeoutMs,
+      maxResponseBytes: idp.maxResponseBytes,
       metrics: base.metrics,
       log: base.log,
     });
@@ -54,12 +59,31 @@ export function reconcileRuntime(env: Env = processEnv()): ClientRuntime & { inv
   return reconciling;
 }
 
-/** Read again after the IdP answers 401 (issue #5 moves this to Secrets Manager). */
-function registrationCredentials(config: Config) {
-  return async () => ({ initialAccessToken: requireClientProvisioning(config).registration.initialAccessToken });
+/** The initial access token; `fresh` after the IdP answered 401 (rotated in Secrets Manager). */
+function registrationToken(credentials: Credentials) {
+  return async (options?: { fresh?: boolean }) => {
+    const { registrationToken: token } = await credentials.idp(options);
+    if (!token) throw new ConfigError([{ path: 'RAUTH_SECRET_ID', message: 'the secret names no registration_token' }]);
+    return { initialAccessToken: token };
+  };
 }
 
-export function sealer(keys: ReadonlyArray<{ id: string; base64: string }>): TokenSealer {
-  const all = keys.map((k) => sealKey(k.id, k.base64));
-  return { seal: (token) => seal(token, all[0]!), open: (box) => open(box, all) };
+/** Seals with the first key, opens with any (so a new key can be put first without breaking old rows). */
+export function sealer(keys: Source<readonly SealKeyText[] | undefined> | readonly SealKeyText[]): TokenSealer {
+  const source = typeof keys === 'function' ? keys : async () => keys;
+  const loaded = async (fresh = false) => {
+    const texts = await source({ fresh });
+    if (!texts?.length) throw new ConfigError([{ path: 'CLIENT_TOKEN_KEYS', message: 'names no key' }]);
+    return texts.map((k) => sealKey(k.id, k.base64));
+  };
+  return {
+    seal: async (token) => seal(token, (await loaded())[0]!),
+    async open(box) {
+      try {
+        return open(box, await loaded());
+      } catch {
+        return open(box, await loaded(true)); // sealed under a key added since we last read them
+      }
+    },
+  };
 }

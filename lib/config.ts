@@ -51,6 +51,9 @@ const sealKeys = z.pipe(
   ),
 );
 
+/** A Secrets Manager secret: its name or ARN. The environment names secrets, never holds them. */
+const secretId = z.string().check(z.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, 'must be a Secrets Manager secret name or ARN'));
+
 const integer = (min: number, max: number, fallback: number) =>
   z._default(
     z.pipe(
@@ -79,7 +82,8 @@ const apiKeys = z._default(
 );
 
 const envSchema = z.object({
-  DATABASE_URL: postgresUrl,
+  DATABASE_URL: z.optional(postgresUrl),
+  DATABASE_SECRET_ID: z.optional(secretId),
   DATABASE_READ_URL: z.optional(postgresUrl),
   DB_POOL_MAX: integer(1, 50, 2),
   DB_CONNECT_TIMEOUT_MS: integer(100, 60_000, 3_000),
@@ -114,15 +118,24 @@ const envSchema = z.object({
   NATS_PUBLISH_TIMEOUT_MS: integer(10, 60_000, 1_000),
   EVENTS_AFTER_COMMIT_BUDGET_MS: integer(0, 5_000, 200),
   BOOTSTRAP_ADMIN_SUBJECT: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  ENRICH_API_KEYS_SECRET_ID: z.optional(secretId),
+  RAUTH_SECRET_ID: z.optional(secretId),
+  NATS_SECRET_ID: z.optional(secretId),
+  CLIENT_TOKEN_KEYS_SECRET_ID: z.optional(secretId),
+  SECRETS_TTL_SECONDS: integer(0, 86_400, 300),
+  SECRETS_MIN_REFRESH_MS: integer(0, 600_000, 5_000),
+  SECRETS_TIMEOUT_MS: integer(100, 30_000, 2_000),
+  SECRETS_MANAGER_ENDPOINT: z.optional(issuerUrl),
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
   METRICS_NAMESPACE: z._default(z.string().check(z.minLength(1)), 'Citadel/IamService'),
 });
 
 export interface Config {
   readonly database: {
-    readonly url: string;
+    /** With DATABASE_SECRET_ID: the endpoint (e.g. RDS Proxy) without credentials, or unset (the secret's host). */
+    readonly url: string | undefined;
     /** enrich-token may read from a replica; replica lag then bounds revocation delay. */
-    readonly readUrl: string;
+    readonly readUrl: string | undefined;
     readonly poolMax: number;
     readonly connectTimeoutMs: number;
     readonly idleTimeoutMs: number;
@@ -140,8 +153,10 @@ export interface Config {
     readonly algorithms: readonly string[];
     readonly timeoutMs: number;
     readonly maxResponseBytes: number;
-    /** RFC 7591 registration: the initial access token (and the endpoint, else discovered). */
-    readonly registration: { readonly initialAccessToken: string; readonly endpoint: string | undefined } | undefined;
+    /** RFC 7591 initial access token (or in the RAUTH_SECRET_ID secret). */
+    readonly registrationToken: string | undefined;
+    /** The registration endpoint, when discovery does not name it. */
+    readonly registrationEndpoint: string | undefined;
     /** The IdP's admin API (Hydra's shape) that lists and deletes clients; reconcile needs it. */
     readonly adminApiUrl: string | undefined;
     /** RFC 7591 `software_id` this service tags its registrations with. */
@@ -164,6 +179,21 @@ export interface Config {
     /** Reconcile leaves IdP clients younger than this alone: their create may still be running. */
     readonly reconcileGraceSeconds: number;
   };
+  /** Secrets Manager: which secret holds what (unset: the plain variables above hold it, as locally). */
+  readonly secrets: {
+    readonly ids: {
+      readonly database: string | undefined;
+      readonly enrichApiKeys: string | undefined;
+      readonly idp: string | undefined;
+      readonly nats: string | undefined;
+      readonly clientTokenKeys: string | undefined;
+    };
+    readonly ttlSeconds: number;
+    /** A forced re-read (after an authentication failure) happens at most this often per secret. */
+    readonly minRefreshMs: number;
+    readonly timeoutMs: number;
+    readonly endpoint: string | undefined;
+  };
   readonly bootstrapAdminSubject: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly metricsNamespace: string;
@@ -173,14 +203,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   // An empty variable means "not set": deploy tools often render unset values as ''.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = z.safeParse(envSchema, present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
-        path: issue.path.map(String).join('.') || '(environment)',
-        message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
-      })),
-    );
-  }
+  const issues = [
+    ...(present.DATABASE_URL || present.DATABASE_SECRET_ID ? [] : [{ path: 'DATABASE_URL', message: 'is required (or DATABASE_SECRET_ID naming the credentials secret)' }]),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => ({
+          path: issue.path.map(String).join('.') || '(environment)',
+          message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+        }))),
+  ];
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   return deepFreeze({
     database: {
@@ -199,9 +231,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
       timeoutMs: e.IDP_TIMEOUT_MS,
       maxResponseBytes: e.IDP_MAX_RESPONSE_BYTES,
-      registration: e.RAUTH_REGISTRATION_TOKEN
-        ? { initialAccessToken: e.RAUTH_REGISTRATION_TOKEN, endpoint: e.RAUTH_REGISTRATION_ENDPOINT }
-        : undefined,
+      registrationToken: e.RAUTH_REGISTRATION_TOKEN,
+      registrationEndpoint: e.RAUTH_REGISTRATION_ENDPOINT,
       adminApiUrl: e.RAUTH_ADMIN_API_URL,
       softwareId: e.RAUTH_SOFTWARE_ID,
       adminClient:
@@ -222,6 +253,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       }),
       reconcileGraceSeconds: e.RECONCILE_GRACE_SECONDS,
     },
+    secrets: {
+      ids: {
+        database: e.DATABASE_SECRET_ID,
+        enrichApiKeys: e.ENRICH_API_KEYS_SECRET_ID,
+        idp: e.RAUTH_SECRET_ID,
+        nats: e.NATS_SECRET_ID,
+        clientTokenKeys: e.CLIENT_TOKEN_KEYS_SECRET_ID,
+      },
+      ttlSeconds: e.SECRETS_TTL_SECONDS,
+      minRefreshMs: e.SECRETS_MIN_REFRESH_MS,
+      timeoutMs: e.SECRETS_TIMEOUT_MS,
+      endpoint: e.SECRETS_MANAGER_ENDPOINT,
+    },
     bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,
@@ -234,15 +278,19 @@ export function requireNatsUrl(config: Config): string {
   return config.nats.url;
 }
 
-/** What the client functions cannot run without: registration credentials and sealing keys. */
-export function requireClientProvisioning(config: Config) {
+/** What the client functions cannot run without: the issuer, registration credentials and sealing keys. */
+export function requireClientProvisioning(config: Config): string {
   const missing = [
     ...(config.idp.issuer ? [] : [{ path: 'RAUTH_URL', message: 'is required by the client functions' }]),
-    ...(config.idp.registration ? [] : [{ path: 'RAUTH_REGISTRATION_TOKEN', message: 'is required by the client functions' }]),
-    ...(config.clients.tokenKeys ? [] : [{ path: 'CLIENT_TOKEN_KEYS', message: 'is required by the client functions' }]),
+    ...(config.idp.registrationToken || config.secrets.ids.idp
+      ? []
+      : [{ path: 'RAUTH_REGISTRATION_TOKEN', message: 'is required by the client functions (or RAUTH_SECRET_ID)' }]),
+    ...(config.clients.tokenKeys || config.secrets.ids.clientTokenKeys
+      ? []
+      : [{ path: 'CLIENT_TOKEN_KEYS', message: 'is required by the client functions (or CLIENT_TOKEN_KEYS_SECRET_ID)' }]),
   ];
   if (missing.length > 0) throw new ConfigError(missing);
-  return { issuer: config.idp.issuer!, registration: config.idp.registration!, tokenKeys: config.clients.tokenKeys! };
+  return config.idp.issuer!;
 }
 
 /** The IdP's admin API, for the reconcile function, which cannot see orphans without it. */

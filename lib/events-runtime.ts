@@ -1,6 +1,6 @@
 /** The outbox relay's composition: the base runtime plus a JetStream publisher (NATS_URL required). */
 import { jetStreamPublisher } from './adapters/nats/jetstream-publisher.js';
-import { type Config, processEnv, requireNatsUrl } from './config.js';
+import { processEnv, requireNatsUrl } from './config.js';
 import type { EventPublisher } from './events/publisher.js';
 import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
 
@@ -13,12 +13,12 @@ let current: EventsRuntime | undefined;
 export function eventsRuntime(env: Env = processEnv()): EventsRuntime {
   current ??= startOrExplain(() => {
     const base = runtime(env);
-    return { ...base, publisher: publisherFor(base.config, requireNatsUrl(base.config)) };
+    return { ...base, publisher: publisherFor(base, requireNatsUrl(base.config)) };
   });
   return current;
 }
 
-export function publisherFor(config: Config, url: string): EventPublisher {
+export function publisherFor({ config, credentials }: Pick<Runtime, 'config' | 'credentials'>, url: string): EventPublisher {
   const { connectTimeoutMs, publishTimeoutMs } = config.nats;
-  return jetStreamPublisher({ url, connectTimeoutMs, publishTimeoutMs, name: 'iam-service' });
+  return jetStreamPublisher({ url, connectTimeoutMs, publishTimeoutMs, name: 'iam-service', credentials: credentials.nats });
 }

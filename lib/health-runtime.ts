@@ -16,7 +16,12 @@ export function healthRuntime(env: Env = processEnv()): HealthRuntime {
     const { idp } = base.config;
     return {
       ...base,
-      checks: idpChecks({ issuer: requireIdpIssuer(base.config), adminClient: idp.adminClient, audience: idp.audience, timeoutMs: idp.timeoutMs }),
+      checks: idpChecks({
+        issuer: requireIdpIssuer(base.config),
+        adminClient: async (options) => (await base.credentials.idp(options)).adminClient,
+        audience: idp.audience,
+        timeoutMs: idp.timeoutMs,
+      }),
     };
   });
   return current;

@@ -7,6 +7,7 @@
  * lib/events-runtime.ts add the admin API's and the relay's parts, so enrich-token's bundle
  * carries neither jose nor nats.ws.
  */
+import { secretsManagerStore } from './adapters/aws/secrets-manager.js';
 import { postgresClaimsReader } from './adapters/postgres/claims-reader.js';
 import { createDatabase, type Database } from './adapters/postgres/database.js';
 import { type Config, loadConfig, processEnv } from './config.js';
@@ -14,11 +15,14 @@ import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { ClaimsReader } from './policy/policy-store.js';
+import { type Credentials, credentials } from './secrets/credentials.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface Runtime {
   config: Config;
+  /** Every credential, from Secrets Manager where the configuration names a secret. */
+  credentials: Credentials;
   log: Logger;
   metrics: Metrics;
   /** The primary, for writes and read-your-writes. */
@@ -38,10 +42,14 @@ export function build(env: Env): Runtime {
   const config = loadConfig(env);
   const log = createLogger(config.logLevel, { service: 'iam-service' });
   const metrics = createMetrics(config.metricsNamespace);
-  const connect = (url: string) => createDatabase({ ...config.database, url, log, metrics });
+  const ids = Object.values(config.secrets.ids).filter(Boolean);
+  const { ttlSeconds, minRefreshMs, timeoutMs, endpoint } = config.secrets;
+  const store = ids.length > 0 ? secretsManagerStore({ ttlSeconds, minRefreshIntervalMs: minRefreshMs, timeoutMs, endpoint, log }) : undefined;
+  const creds = credentials(config, store);
+  const connect = (url: string | undefined) => createDatabase({ ...config.database, url, credentials: creds.database, log, metrics });
   const db = connect(config.database.url);
   const readDb = config.database.readUrl === config.database.url ? db : connect(config.database.readUrl);
-  return { config, log, metrics, db, claims: postgresClaimsReader(readDb) };
+  return { config, credentials: creds, log, metrics, db, claims: postgresClaimsReader(readDb) };
 }
 
 /** Runs a cold-start step; a ConfigError becomes the one log line that names every bad variable. */

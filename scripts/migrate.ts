@@ -1,15 +1,19 @@
 /**
- * `npm run migrate`: applies pending migrations to DATABASE_URL and maps the bootstrap
+ * `npm run migrate`: applies pending migrations to DATABASE_URL (or the database of DATABASE_SECRET_ID) and maps the bootstrap
  * admin. Idempotent; part of every deployment, run before the new code goes live.
  */
+import { databaseUrlWith } from '../lib/adapters/postgres/database.js';
 import { migrate } from '../lib/adapters/postgres/migrate.js';
-import { loadConfig, processEnv } from '../lib/config.js';
 import { createLogger } from '../lib/observability/logger.js';
+import { runtime } from '../lib/runtime.js';
 
 const log = createLogger('info', { service: 'iam-service', task: 'migrate' });
 try {
-  const config = loadConfig(processEnv());
-  await migrate({ databaseUrl: config.database.url, bootstrapAdminSubject: config.bootstrapAdminSubject, log });
+  // DATABASE_URL, or with DATABASE_SECRET_ID the credentials from Secrets Manager.
+  const { config, credentials, db } = runtime();
+  const databaseUrl = credentials.database ? databaseUrlWith(config.database.url, await credentials.database()) : config.database.url!;
+  await db.end();
+  await migrate({ databaseUrl, bootstrapAdminSubject: config.bootstrapAdminSubject, log });
 } catch (error) {
   log.error('migration failed', {}, error);
   process.exitCode = 1;

@@ -24,10 +24,10 @@ import type { Lock, PolicyRepositories } from './ports.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { clientView, pageView } from './views.js';
 
-/** Seals and opens registration access tokens (AES-256-GCM; lib/crypto/sealed.ts). */
+/** Seals and opens registration access tokens (AES-256-GCM; lib/crypto/sealed.ts; keys may come from Secrets Manager). */
 export interface TokenSealer {
-  seal(token: string): string;
-  open(sealed: string): string;
+  seal(token: string): Promise<string>;
+  open(sealed: string): Promise<string>;
 }
 
 export interface ClientDeps extends Deps {
@@ -89,13 +89,13 @@ const metadataOf = (m: ClientMetadata): ClientMetadata => ({
   token_endpoint_auth_method: m.token_endpoint_auth_method,
 });
 
-export function refOf(client: Client, sealer: TokenSealer): ClientRef {
-  return { client_id: client.clientId, registration_client_uri: client.registration.uri, registration_access_token: sealer.open(client.registration.sealedToken) };
+export async function refOf(client: Client, sealer: TokenSealer): Promise<ClientRef> {
+  return { client_id: client.clientId, registration_client_uri: client.registration.uri, registration_access_token: await sealer.open(client.registration.sealedToken) };
 }
 
-const sealed = (r: ClientRef, sealer: TokenSealer): Client['registration'] => ({
+export const sealed = async (r: ClientRef, sealer: TokenSealer): Promise<Client['registration']> => ({
   uri: r.registration_client_uri,
-  sealedToken: sealer.seal(r.registration_access_token),
+  sealedToken: await sealer.seal(r.registration_access_token),
 });
 
 /** The live answer gets the secret; the stored (replayable) one never does. */
@@ -111,7 +111,7 @@ function withSecret(reply: Reply, secret: string | undefined): Reply {
  */
 async function keepLatest(deps: ClientDeps, tenantId: string, ref: ClientRef): Promise<void> {
   try {
-    await deps.store.transaction('client.keep_registration', (tx) => tx.clients.keepRegistration(tenantId, ref.client_id, sealed(ref, deps.sealer)));
+    await deps.store.transaction('client.keep_registration', async (tx) => tx.clients.keepRegistration(tenantId, ref.client_id, await sealed(ref, deps.sealer)));
   } catch (error) {
     deps.log.error('could not store the IdP’s new registration access token; the client needs the IdP admin to manage it', { client_id: ref.client_id }, error);
   }
@@ -138,7 +138,7 @@ export async function createClient(deps: ClientDeps, ctx: MutationContext, slug:
         clientId: registered.client_id,
         metadata: metadataOf(registered),
         roles: [...new Set(input.roles)],
-        registration: sealed(registered, deps.sealer),
+        registration: await sealed(registered, deps.sealer),
         createdBy: ctx.actor,
       });
       const view = clientView(client, slug);
@@ -182,10 +182,10 @@ export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug:
       let metadata: ClientMetadata | undefined;
       let registration: Client['registration'] | undefined;
       if (!sameMetadata(wanted, client.metadata)) {
-        const updated = await deps.idp.update(refOf(client, deps.sealer), wanted);
+        const updated = await deps.idp.update(await refOf(client, deps.sealer), wanted);
         undo = { tenantId: tenant.id, ref: updated, previous: client.metadata };
         metadata = metadataOf(updated);
-        registration = sealed(updated, deps.sealer);
+        registration = await sealed(updated, deps.sealer);
       }
       const next = await tx.clients.update(tenant.id, clientId, { metadata, roles: [...new Set(roles)], registration });
       const view = clientView(next, slug);
@@ -221,9 +221,9 @@ export async function rotateClientSecret(deps: ClientDeps, ctx: MutationContext,
     const reply = await mutate(deps, ctx, 'client.rotate_secret', async (tx) => {
       const tenant = await requireTenant(tx, slug);
       const client = await requireClient(tx, tenant.id, clientId, { lock: true });
-      const rotated = await deps.idp.rotateSecret(refOf(client, deps.sealer), client.metadata);
+      const rotated = await deps.idp.rotateSecret(await refOf(client, deps.sealer), client.metadata);
       done = { tenantId: tenant.id, rotated };
-      const next = await tx.clients.update(tenant.id, clientId, { registration: sealed(rotated, deps.sealer) });
+      const next = await tx.clients.update(tenant.id, clientId, { registration: await sealed(rotated, deps.sealer) });
       const view = clientView(next, slug);
       return {
         reply: { status: 200, body: view, version: next.version },
@@ -246,7 +246,7 @@ export const deleteClient = (deps: ClientDeps, ctx: MutationContext, slug: strin
     const tenant = await requireTenant(tx, slug);
     const client = await requireClient(tx, tenant.id, clientId, { lock: true });
     checkVersion(client.version, ifMatch);
-    await deps.idp.delete(refOf(client, deps.sealer));
+    await deps.idp.delete(await refOf(client, deps.sealer));
     await tx.clients.delete(tenant.id, clientId);
     return {
       reply: { status: 204 },

@@ -14,7 +14,7 @@
  * fails rather than return one), so a row is never removed for a client the IdP still has.
  */
 import { cloudEvent } from '../events/catalog.js';
-import { type ClientDeps, refOf, sameMetadata } from './clients.js';
+import { type ClientDeps, refOf, sameMetadata, sealed } from './clients.js';
 import type { IdpInventory } from './idp-admin.js';
 import { mutate } from './mutation.js';
 
@@ -74,9 +74,9 @@ export async function reconcileClients(
       );
     } else if (live && !sameMetadata(live, row.metadata)) {
       await attempt(row.clientId, report.metadataRestored, async () => {
-        const updated = await deps.idp.update(refOf(row, deps.sealer), row.metadata);
+        const updated = await deps.idp.update(await refOf(row, deps.sealer), row.metadata);
         // The IdP may have rotated the registration access token: keep the new one.
-        const registration = { uri: updated.registration_client_uri, sealedToken: deps.sealer.seal(updated.registration_access_token) };
+        const registration = await sealed(updated, deps.sealer);
         await deps.store.transaction('client.reconcile', (tx) => tx.clients.keepRegistration(row.tenantId, row.clientId, registration));
       });
     }

@@ -2,22 +2,34 @@
  * Authenticates the machine calling enrich-token: either the Function URL's AWS_IAM
  * identity (Lambda verified the SigV4 signature before invoking us) or an X-API-Key
  * equal to one of the configured keys. Neither is 401: never open by default.
+ *
+ * The keys come from a source (Secrets Manager in AWS). A key we do not know makes us read
+ * the secret once more before refusing — a key added by rotation works at once — and the
+ * store bounds how often that re-read may happen, so spraying bad keys cannot hammer it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '../errors.js';
+import type { Source } from '../secrets/credentials.js';
 import type { HttpEvent } from './types.js';
 
-export type CallerAuthenticator = (event: HttpEvent) => void;
+export type CallerAuthenticator = (event: HttpEvent) => Promise<void>;
 
 /** RFC 9110 wants a challenge on every 401; API keys have no registered scheme, so name the header. */
 const CHALLENGE = 'ApiKey realm="iam-service", header="X-API-Key"';
 
-export function apiKeyOrIamCaller(apiKeys: readonly string[]): CallerAuthenticator {
+export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAuthenticator {
   // Constant-time comparison against every key of the same length. Only a key's length can be
   // learnt from timing, and every generated key has the same one (43 characters of base64url).
   // Hashing the presented key first would hide that too, at ~7 µs a call on the hot path.
-  const known = apiKeys.map((key) => Buffer.from(key, 'utf8'));
-  return (event) => {
+  let known: { from: readonly string[]; keys: Buffer[] } = { from: [], keys: [] };
+  const matches = async (candidate: Buffer, fresh: boolean) => {
+    const keys = await apiKeys({ fresh });
+    if (keys !== known.from) known = { from: keys, keys: keys.map((key) => Buffer.from(key, 'utf8')) };
+    let match = false;
+    for (const key of known.keys) match = (key.length === candidate.length && timingSafeEqual(key, candidate)) || match;
+    return match;
+  };
+  return async (event) => {
     const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam;
     if (iam?.userArn) return;
     const presented = event.headers?.['x-api-key'];
@@ -28,8 +40,6 @@ export function apiKeyOrIamCaller(apiKeys: readonly string[]): CallerAuthenticat
       );
     }
     const candidate = Buffer.from(presented, 'utf8');
-    let match = false;
-    for (const key of known) match = (key.length === candidate.length && timingSafeEqual(key, candidate)) || match;
-    if (!match) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
+    if (!(await matches(candidate, false)) && !(await matches(candidate, true))) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
   };
 }

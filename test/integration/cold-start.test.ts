@@ -33,7 +33,7 @@ describe('a cold start', () => {
     expect(status).not.toBe(0);
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!).invalid).toEqual([
-      'DATABASE_URL: is required',
+      'DATABASE_URL: is required (or DATABASE_SECRET_ID naming the credentials secret)',
       expect.stringMatching(/^DB_POOL_MAX: /),
       'ENRICH_API_KEYS.0: each key must be at least 32 characters',
     ]);

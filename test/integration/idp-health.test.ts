@@ -33,9 +33,14 @@ describe('IdP health', () => {
     await idp.stop();
   });
 
-  const probe = (secret: string) =>
+  const probe = (secret: string, fresh = secret) =>
     probeIdp({
-      checks: idpChecks({ issuer: idp.issuer, adminClient: { id: idp.admin.client_id, secret }, audience: idp.audience, timeoutMs: 1000 }),
+      checks: idpChecks({
+        issuer: idp.issuer,
+        adminClient: async (options) => ({ id: idp.admin.client_id, secret: options?.fresh ? fresh : secret }),
+        audience: idp.audience,
+        timeoutMs: 1000,
+      }),
       metrics: { idpError: (operation) => emitted.push(`idpError ${operation}`) },
     });
 
@@ -51,6 +56,13 @@ describe('IdP health', () => {
       ['registration', 'access-management', 'pass'],
     ]);
     expect(JSON.stringify(answer.json)).not.toContain(idp.admin.client_secret);
+  });
+
+  it('reads its credentials again when the IdP refuses them, so a rotated secret passes without a restart', async () => {
+    emitted.length = 0;
+    const report = await probe('secret-before-rotation', idp.admin.client_secret);
+    expect(report).toMatchObject({ status: 'pass', identity: 'pass' });
+    expect(emitted).toEqual([]);
   });
 
   it('fails identity alone, naming the token check, when our credentials are revoked', async () => {

@@ -167,7 +167,7 @@ describe('outbox relay to JetStream', () => {
     await updateClient(deps, ctx, 'acme', created.client_id, '*', { client_name: 'Exporter 2' });
     secrets.push(((await rotateClientSecret(deps, ctx, 'acme', created.client_id)).body as { client_secret: string }).client_secret);
     const [row] = await db.query<{ token: Buffer }>('test.sealed', 'SELECT registration_token_enc AS token FROM clients');
-    secrets.push(deps.sealer.open(row!.token.toString('utf8')));
+    secrets.push(await deps.sealer.open(row!.token.toString('utf8')));
     await deleteClient(deps, ctx, 'acme', created.client_id, undefined);
     await idp.stop();
     await updateTenant(deps, ctx, 'acme', '*', { name: 'Acme Inc' });

@@ -23,7 +23,14 @@ describe('loadConfig', () => {
   });
 
   it('names DATABASE_URL when it is missing', () => {
-    expect(issuesOf({})).toEqual(['DATABASE_URL: is required']);
+    expect(issuesOf({})).toEqual(['DATABASE_URL: is required (or DATABASE_SECRET_ID naming the credentials secret)']);
+  });
+
+  it('takes the database credentials from a secret instead, the URL then naming only the endpoint', () => {
+    const config = loadConfig({ DATABASE_SECRET_ID: 'iam/prod/database', DATABASE_URL: 'postgres://proxy.internal:5432/iam?sslmode=require' });
+    expect(config.secrets.ids.database).toBe('iam/prod/database');
+    expect(loadConfig({ DATABASE_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iam/db-AbCdEf' }).database.url).toBeUndefined();
+    expect(issuesOf({ DATABASE_SECRET_ID: 'has spaces' })).toEqual([expect.stringMatching(/^DATABASE_SECRET_ID: must be a Secrets Manager secret name or ARN/)]);
   });
 
   it('names DATABASE_URL and says what is wrong when it is malformed', () => {

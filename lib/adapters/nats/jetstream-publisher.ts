@@ -11,6 +11,7 @@
 import { connect, type NatsConnection } from 'nats.ws';
 import type { CloudEvent } from '../../events/catalog.js';
 import { EventPublishError, type EventPublisher } from '../../events/publisher.js';
+import type { NatsCredentials, Source } from '../../secrets/credentials.js';
 import { ensureGlobalWebSocket } from './websocket.js';
 
 export interface JetStreamPublisherOptions {
@@ -20,7 +21,11 @@ export interface JetStreamPublisherOptions {
   publishTimeoutMs: number;
   /** Shown in the server's connection list. */
   name?: string;
+  /** Token or user/password (Secrets Manager in AWS); read again once when the server refuses them. */
+  credentials?: Source<NatsCredentials | undefined> | undefined;
 }
+
+const refused = (error: unknown) => /authorization violation|authentication/i.test(error instanceof Error ? error.message : String(error));
 
 const encoder = new TextEncoder();
 
@@ -28,9 +33,21 @@ export function jetStreamPublisher(options: JetStreamPublisherOptions): EventPub
   let current: Promise<NatsConnection> | undefined;
 
   const open = async (): Promise<NatsConnection> => {
+    try {
+      return await dial(false);
+    } catch (error) {
+      if (!options.credentials || !refused(error)) throw error;
+      return dial(true); // rotated: read the secret again, once
+    }
+  };
+
+  const dial = async (fresh: boolean): Promise<NatsConnection> => {
     ensureGlobalWebSocket();
+    const secret = await options.credentials?.({ fresh });
     const attempt = connect({
       servers: options.url,
+      ...(secret?.token ? { token: secret.token } : {}),
+      ...(secret?.user ? { user: secret.user, pass: secret.pass } : {}),
       name: options.name ?? 'iam-service',
       timeout: options.connectTimeoutMs,
       reconnect: false,

@@ -5,12 +5,16 @@
  * pooler behind us is never pinned; named statements are opt-in (`DB_NAMED_STATEMENTS`).
  */
 import pg from 'pg';
-import { BadRequestError, ConflictError, DependencyUnavailableError } from '../../errors.js';
+import { AppError, BadRequestError, ConflictError, DependencyUnavailableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { DatabaseCredentials, Source } from '../../secrets/credentials.js';
 
 export interface DatabaseOptions {
-  url: string;
+  /** The endpoint; with `credentials`, its user and password are replaced by the secret's. */
+  url: string | undefined;
+  /** From Secrets Manager (RDS format); re-read when the server refuses them (28P01), then reconnects. */
+  credentials?: Source<DatabaseCredentials> | undefined;
   poolMax: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
@@ -71,19 +75,81 @@ export class InvalidValueError extends BadRequestError {
 const isDataException = (error: unknown): error is pg.DatabaseError =>
   error instanceof pg.DatabaseError && typeof error.code === 'string' && error.code.startsWith('22');
 
+/** `url` with the secret's user and password (without a URL: the secret's endpoint too). */
+export function databaseUrlWith(url: string | undefined, secret: DatabaseCredentials): string {
+  const target = new URL(url ?? `postgres://${secret.host ?? 'localhost'}:${secret.port ?? 5432}/${encodeURIComponent(secret.dbname ?? 'postgres')}`);
+  target.username = encodeURIComponent(secret.username);
+  target.password = encodeURIComponent(secret.password);
+  return target.href;
+}
+
+/** SQLSTATE class 28: the server refused our credentials (28P01 password, 28000 e.g. a dropped role). */
+const refusesCredentials = (error: unknown) => error instanceof pg.DatabaseError && (error.code === '28P01' || error.code === '28000');
+
 export function createDatabase(options: DatabaseOptions): Database {
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolMax,
-    connectionTimeoutMillis: options.connectTimeoutMs,
-    idleTimeoutMillis: options.idleTimeoutMs,
-    query_timeout: options.queryTimeoutMs,
-    application_name: 'iam-service',
-    allowExitOnIdle: true,
-  });
-  pool.on('error', (error) => options.log.warn('idle database connection dropped', {}, error));
+  const newPool = (connectionString: string) => {
+    const pool = new pg.Pool({
+      connectionString,
+      max: options.poolMax,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      idleTimeoutMillis: options.idleTimeoutMs,
+      query_timeout: options.queryTimeoutMs,
+      application_name: 'iam-service',
+      allowExitOnIdle: true,
+    });
+    pool.on('error', (error) => options.log.warn('idle database connection dropped', {}, error));
+    return pool;
+  };
+
+  const connectionString = async (fresh: boolean): Promise<string> =>
+    options.credentials ? databaseUrlWith(options.url, await options.credentials({ fresh })) : options.url!;
+
+  // Without a secret the pool exists at once (connecting lazily, as before); with one, on first use.
+  let current: Promise<{ pool: pg.Pool; connectionString: string }> | undefined = options.credentials
+    ? undefined
+    : Promise.resolve({ pool: newPool(options.url!), connectionString: options.url! });
+  const opened = () =>
+    (current ??= connectionString(false)
+      .then((url) => ({ pool: newPool(url), connectionString: url }))
+      .catch((error: unknown) => {
+        current = undefined;
+        throw error;
+      }));
+
+  /**
+   * After the server refused our credentials: read the secret again and, if it changed (it was
+   * rotated), move to a new pool; the old one closes once its connections are released.
+   * Concurrent callers share one renewal. True when retrying can help.
+   */
+  let renewing: Promise<boolean> | undefined;
+  const renew = (stale: pg.Pool): Promise<boolean> =>
+    (renewing ??= (async () => {
+      const now = await opened();
+      if (now.pool !== stale) return true; // another caller renewed already
+      if (!options.credentials) return false;
+      const url = await connectionString(true);
+      if (url === now.connectionString) return false;
+      current = Promise.resolve({ pool: newPool(url), connectionString: url });
+      options.log.info('database credentials were rotated; reconnecting with the new ones');
+      void stale.end().catch(() => undefined);
+      return true;
+    })().finally(() => {
+      renewing = undefined;
+    }));
+
+  /** Runs `use` on the pool; once more on a fresh pool when the server refused the credentials. */
+  const withPool = async <T>(use: (pool: pg.Pool) => Promise<T>): Promise<T> => {
+    const { pool } = await opened();
+    try {
+      return await use(pool);
+    } catch (error) {
+      if (refusesCredentials(error) && (await renew(pool))) return use((await opened()).pool);
+      throw error;
+    }
+  };
 
   const fail = async (operation: string, error: unknown): Promise<never> => {
+    if (error instanceof AppError) throw error; // e.g. the secret store is unavailable: already said
     if (violatesConstraint(error)) throw new ConstraintViolationError(error);
     if (isDataException(error)) {
       options.log.warn('database refused a value', { operation, sqlstate: error.code });
@@ -94,27 +160,31 @@ export function createDatabase(options: DatabaseOptions): Database {
     throw new DependencyUnavailableError('database', error);
   };
 
-  const run = async <R extends Row>(
-    client: pg.Pool | pg.PoolClient,
-    operation: string,
-    text: string,
-    values: readonly unknown[] = [],
-  ): Promise<R[]> => {
+  const send = async <R extends Row>(client: pg.Pool | pg.PoolClient, operation: string, text: string, values: readonly unknown[] = []) => {
+    const config = options.namedStatements ? { name: operation, text, values: [...values] } : { text, values: [...values] };
+    return (await client.query<R>(config)).rows;
+  };
+  const run = async <R extends Row>(client: pg.PoolClient, operation: string, text: string, values?: readonly unknown[]): Promise<R[]> => {
     try {
-      const config = options.namedStatements ? { name: operation, text, values: [...values] } : { text, values: [...values] };
-      const result = await client.query<R>(config);
-      return result.rows;
+      return await send<R>(client, operation, text, values);
     } catch (error) {
       return fail(operation, error);
     }
   };
 
   return {
-    query: (operation, text, values) => run(pool, operation, text, values),
+    async query<R extends Row>(operation: string, text: string, values?: readonly unknown[]) {
+      try {
+        // A pool query that meets refused credentials failed at connect, before sending: safe to retry.
+        return await withPool((pool) => send<R>(pool, operation, text, values));
+      } catch (error) {
+        return fail(operation, error);
+      }
+    },
     async transaction(operation, work) {
       let client: pg.PoolClient;
       try {
-        client = await pool.connect();
+        client = await withPool((pool) => pool.connect());
       } catch (error) {
         return fail(operation, error);
       }
@@ -140,6 +210,10 @@ export function createDatabase(options: DatabaseOptions): Database {
         client.release(broken instanceof Error ? broken : undefined);
       }
     },
-    end: () => pool.end(),
+    end: async () => {
+      const open = current;
+      current = undefined;
+      if (open) await (await open.catch(() => undefined))?.pool.end();
+    },
   };
 }

@@ -5,11 +5,13 @@
  */
 import * as oidc from 'openid-client';
 import { CheckFailed, type IdpCheck } from '../../health/idp-health.js';
+import type { Source } from '../../secrets/credentials.js';
 import { readCapped } from './bounded-response.js';
 
 export interface IdpChecksOptions {
   issuer: string;
-  adminClient: { id: string; secret: string } | undefined;
+  /** The service's own client; read again (`fresh`) once when the IdP refuses it. */
+  adminClient: Source<{ id: string; secret: string } | undefined>;
   audience: string;
   timeoutMs: number;
   fetch?: typeof fetch;
@@ -27,6 +29,18 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
     return new Response(new Uint8Array(await readCapped(response, MAX_BYTES)), { status: response.status, headers: response.headers });
   };
   let configuration: oidc.Configuration | undefined;
+
+  const discover = async (admin: { id: string; secret: string } | undefined) => {
+    configuration = undefined;
+    try {
+      configuration = await oidc.discovery(issuer, admin?.id ?? 'iam-service', undefined, admin ? oidc.ClientSecretBasic(admin.secret) : undefined, {
+        execute: insecure ? [oidc.allowInsecureRequests] : [],
+        [oidc.customFetch]: (url, init) => bounded(url, init as RequestInit),
+      });
+    } catch {
+      throw new CheckFailed('discovery document unavailable or invalid');
+    }
+  };
 
   const discovered = () => {
     if (!configuration) throw new CheckFailed('discovery failed');
@@ -47,18 +61,7 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
       component: 'identity',
       operation: 'discovery',
       async run() {
-        configuration = undefined;
-        try {
-          configuration = await oidc.discovery(
-            issuer,
-            options.adminClient?.id ?? 'iam-service',
-            undefined,
-            options.adminClient ? oidc.ClientSecretBasic(options.adminClient.secret) : undefined,
-            { execute: insecure ? [oidc.allowInsecureRequests] : [], [oidc.customFetch]: (url, init) => bounded(url, init as RequestInit) },
-          );
-        } catch {
-          throw new CheckFailed('discovery document unavailable or invalid');
-        }
+        await discover(await options.adminClient());
       },
     },
     {
@@ -79,14 +82,27 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
       component: 'identity',
       operation: 'token',
       async run() {
-        if (!options.adminClient) throw new CheckFailed('admin credentials not configured');
-        try {
-          await oidc.clientCredentialsGrant(discovered(), { resource: options.audience });
-        } catch (error) {
-          if (error instanceof CheckFailed) throw error;
-          const status = (error as { status?: number }).status;
-          throw new CheckFailed(status === 401 || status === 400 ? 'credentials refused' : 'token endpoint unavailable');
+        const grant = async () => {
+          try {
+            await oidc.clientCredentialsGrant(discovered(), { resource: options.audience });
+            return 'ok';
+          } catch (error) {
+            if (error instanceof CheckFailed) throw error;
+            const status = (error as { status?: number }).status;
+            if (status === 401 || status === 400) return 'refused';
+            throw new CheckFailed('token endpoint unavailable');
+          }
+        };
+        const used = await options.adminClient();
+        if (!used) throw new CheckFailed('admin credentials not configured');
+        if ((await grant()) === 'ok') return;
+        // Rotated in the secret store? Read them again, once, before calling them refused.
+        const fresh = await options.adminClient({ fresh: true });
+        if (fresh && (fresh.id !== used.id || fresh.secret !== used.secret)) {
+          await discover(fresh);
+          if ((await grant()) === 'ok') return;
         }
+        throw new CheckFailed('credentials refused');
       },
     },
     {

@@ -15,7 +15,8 @@ export type IdpOperation = 'create' | 'read' | 'update' | 'rotate' | 'delete' | 
 
 export interface IdpHttpOptions {
   /** Read again (from Secrets Manager) after the IdP answers 401. */
-  credentials: () => Promise<{ initialAccessToken: string }>;
+  /** `fresh`: read again (from Secrets Manager) because the IdP refused the last one. */
+  credentials: (options?: { fresh?: boolean }) => Promise<{ initialAccessToken: string }>;
   timeoutMs: number;
   maxResponseBytes: number;
   fetch?: typeof fetch | undefined;
@@ -95,11 +96,11 @@ export function idpHttp(options: IdpHttpOptions): IdpHttp {
     counted,
 
     async withCredentials(operation, url, request) {
-      const attempt = async () => exchange(url, { ...request, token: (await options.credentials()).initialAccessToken });
-      let answer = await attempt();
+      const attempt = async (fresh: boolean) => exchange(url, { ...request, token: (await options.credentials({ fresh })).initialAccessToken });
+      let answer = await attempt(false);
       if (answer.status === 401) {
         options.log.info('IdP refused the initial access token; reading it again', { operation });
-        answer = await attempt();
+        answer = await attempt(true);
         if (answer.status === 401) throw new Trouble('IdP refused the initial access token', 401);
       }
       return answer;
