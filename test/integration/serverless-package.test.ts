@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,18 @@ import { readZip, type ZipEntry } from '../../scripts/zip.js';
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const stage = 'pkgtest';
+/**
+ * Secret-looking values in the packaging machine's environment (an operator's shell, a CI job):
+ * none may end up in the template or a zip.
+ */
+const CANARIES = {
+  ENRICH_API_KEYS: 'canary-enrich-api-key-0123456789abcdefghij',
+  RAUTH_ADMIN_CLIENT_SECRET: 'canary-rauth-admin-secret-0123456789',
+  RAUTH_REGISTRATION_TOKEN: 'canary-registration-token-0123456789',
+  CLIENT_TOKEN_KEYS: 'canary:Y2FuYXJ5LWNhbmFyeS1jYW5hcnktY2FuYXJ5LWNhbmFyeQ==',
+  PGPASSWORD: 'canary-pg-password-0123456789',
+  DATABASE_URL: 'postgres://iam:canary-database-password@db.internal:5432/iam',
+};
 const enrichHandler = 'functions/enrich-token.handler';
 
 interface Resource {
@@ -66,8 +78,17 @@ describe('serverless package', () => {
     packageDir = await mkdtemp(path.join(tmpdir(), 'iam-service-package-'));
     await run(
       process.execPath,
-      [path.join(repoRoot, 'node_modules/.bin/serverless'), 'package', '--stage', stage, '--package', packageDir],
-      { cwd: repoRoot, env: offlineEnv(), timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+      [
+        path.join(repoRoot, 'node_modules/.bin/serverless'),
+        'package',
+        '--stage',
+        stage,
+        '--package',
+        packageDir,
+        '--param=enrichProvisionedConcurrency=2',
+        '--param=databaseUrl=postgres://iam-proxy.internal:5432/iam?sslmode=require',
+      ],
+      { cwd: repoRoot, env: { ...offlineEnv(), ...CANARIES }, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
     );
     template = JSON.parse(
       await readFile(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
@@ -98,19 +119,22 @@ describe('serverless package', () => {
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
     });
-    expect(Object.keys(variables)).toEqual(
-      expect.arrayContaining(['DATABASE_URL', 'DATABASE_READ_URL', 'ENRICH_API_KEYS']),
-    );
+    expect(variables).toMatchObject({
+      DATABASE_URL: 'postgres://iam-proxy.internal:5432/iam?sslmode=require',
+      DATABASE_SECRET_ID: `iam-service/${stage}/database`,
+      ENRICH_API_KEYS_SECRET_ID: `iam-service/${stage}/enrich-api-keys`,
+    });
   });
 
-  it('declares the enrich-token Function URL with AWS_IAM', () => {
+  it('declares the enrich-token Function URL with AWS_IAM, on the warm (provisioned) alias', () => {
     const [logicalId] = enrichFunction();
     const urls = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Url');
     expect(urls).toEqual([
       expect.objectContaining({
+        DependsOn: 'EnrichTokenProvConcLambdaAlias',
         Properties: expect.objectContaining({
           AuthType: 'AWS_IAM',
-          TargetFunctionArn: { 'Fn::GetAtt': [logicalId, 'Arn'] },
+          TargetFunctionArn: { 'Fn::Join': [':', [{ 'Fn::GetAtt': [logicalId, 'Arn'] }, 'provisioned']] },
         }),
       }),
     ]);
@@ -204,11 +228,74 @@ describe('serverless package', () => {
     }
   });
 
-  it('hands the API keys to enrich-token only', () => {
-    for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
-      const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
-      expect('ENRICH_API_KEYS' in variables).toBe(fn.Properties['Handler'] === enrichHandler);
+  const functions = () => Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+  const variablesOf = (fn: Resource) => (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+
+  it('names secrets in the environment and never holds a credential there', () => {
+    for (const fn of functions()) {
+      const names = Object.keys(variablesOf(fn));
+      expect(names.filter((name) => /^(ENRICH_API_KEYS|RAUTH_ADMIN_CLIENT_SECRET|RAUTH_REGISTRATION_TOKEN|CLIENT_TOKEN_KEYS)$/.test(name))).toEqual([]);
+      expect(new URL(String(variablesOf(fn)['DATABASE_URL'])).password).toBe('');
     }
+  });
+
+  it('hands each secret’s name to the functions that use it only', () => {
+    const writers = ['client-create', 'client-update', 'client-delete', 'client-rotate-secret', 'client-reconcile'];
+    for (const fn of functions()) {
+      const handler = String(fn.Properties['Handler']);
+      const file = handler.replace(/^functions\/|\.\w+$/g, '');
+      const names = Object.keys(variablesOf(fn)).filter((name) => name.endsWith('_SECRET_ID'));
+      const expected = ['DATABASE_SECRET_ID', 'NATS_SECRET_ID'];
+      if (file === 'enrich-token') expected.push('ENRICH_API_KEYS_SECRET_ID');
+      if (writers.includes(file)) expected.push('RAUTH_SECRET_ID', 'CLIENT_TOKEN_KEYS_SECRET_ID');
+      if (file === 'idp-health') expected.push('RAUTH_SECRET_ID');
+      expect({ handler, names: names.sort() }).toEqual({ handler, names: expected.sort() });
+    }
+  });
+
+  it('gives every function a role that may read only the secrets it names, and write only its logs', () => {
+    const arnOf = (secret: string) => `arn:aws:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${secret}-??????`;
+    for (const fn of functions()) {
+      const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const role = template.Resources[roleId]!;
+      expect(role.Type).toBe('AWS::IAM::Role');
+      expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
+      const statements = (role.Properties['Policies'] as Array<{ PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }>).flatMap(
+        (policy) => policy.PolicyDocument.Statement,
+      );
+      const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
+      expect(actions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue']);
+      const secretArns = statements
+        .filter((statement) => statement.Action === 'secretsmanager:GetSecretValue')
+        .flatMap((statement) => [statement.Resource].flat().map((resource) => (resource as { 'Fn::Sub': string })['Fn::Sub']));
+      const named = Object.entries(variablesOf(fn))
+        .filter(([name]) => name.endsWith('_SECRET_ID') && !(name === 'NATS_SECRET_ID' && roleId === 'EnrichTokenRole') && !(name !== 'RAUTH_SECRET_ID' && roleId === 'IdpHealthRole'))
+        .map(([, value]) => arnOf(String(value)));
+      expect({ role: roleId, secrets: secretArns.sort() }).toEqual({ role: roleId, secrets: named.sort() });
+    }
+  });
+
+  it('keeps enrich-token instances warm when asked (provisioned concurrency)', () => {
+    const configs = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Alias')
+      .map((r) => r.Properties['ProvisionedConcurrencyConfig']);
+    expect(configs).toEqual([{ ProvisionedConcurrentExecutions: 2 }]);
+  });
+
+  it('puts no secret value anywhere in the template or the zips', async () => {
+    const texts = [JSON.stringify(template)];
+    for (const file of (await readdir(packageDir)).filter((name) => name.endsWith('.zip'))) {
+      for (const entry of readZip(await readFile(path.join(packageDir, file)))) texts.push(entry.content().toString('utf8'));
+    }
+    expect(texts.length).toBeGreaterThan(20);
+    const canaries = [...Object.values(CANARIES), 'canary-database-password'];
+    for (const text of texts) {
+      expect(canaries.filter((canary) => text.includes(canary))).toEqual([]);
+      // A PEM private key with a body, or an AWS access key id (the bare PEM header is library code).
+      expect(/-----BEGIN [A-Z ]*PRIVATE KEY-----(?:\\n|\s)*[A-Za-z0-9+/]{64}|AKIA[0-9A-Z]{16}/.exec(text)?.[0]).toBeUndefined();
+    }
+    // No connection string with a password in the template (the bundles quote pg's docs).
+    expect(/postgres(?:ql)?:\/\/[^\s:@/"']+:[^\s@/"']+@/.exec(texts[0]!)?.[0]).toBeUndefined();
   });
 
   it('runs the outbox relay and the IdP health probe every minute', () => {
@@ -225,27 +312,6 @@ describe('serverless package', () => {
     const id = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['Handler'] === 'functions/client-reconcile.handler')?.[0];
     const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties['Targets']).includes(`"${id}"`));
     expect(rules.map((r) => r.Properties['ScheduleExpression'])).toEqual(['rate(5 minutes)']);
-  });
-
-  it('hands the registration credentials and sealing keys to the client functions that call the IdP only', () => {
-    const writers = ['client-create', 'client-update', 'client-delete', 'client-rotate-secret', 'client-reconcile'].map((f) => `functions/${f}.handler`);
-    for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
-      const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
-      const writer = writers.includes(String(fn.Properties['Handler']));
-      expect({ handler: fn.Properties['Handler'], token: 'RAUTH_REGISTRATION_TOKEN' in variables, keys: 'CLIENT_TOKEN_KEYS' in variables }).toEqual({
-        handler: fn.Properties['Handler'],
-        token: writer,
-        keys: writer,
-      });
-      expect('RAUTH_ADMIN_API_URL' in variables).toBe(fn.Properties['Handler'] === 'functions/client-reconcile.handler');
-    }
-  });
-
-  it('hands the service’s own IdP client secret to the health probe only', () => {
-    for (const [, fn] of Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function')) {
-      const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
-      expect('RAUTH_ADMIN_CLIENT_SECRET' in variables).toBe(String(fn.Properties['Handler']).startsWith('functions/idp-health.'));
-    }
   });
 
   it('declares an alarm for each of the runbook’s alerts, all notifying one topic', () => {
