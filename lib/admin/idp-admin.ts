@@ -3,7 +3,7 @@
  * (RFC 7591) and its management protocol (RFC 7592). The adapter is
  * lib/adapters/rauth/registration-client.ts; the errors below are all it throws.
  */
-import { AppError } from '../errors.js';
+import { AppError, BadRequestError } from '../errors.js';
 
 export interface ClientMetadata {
   client_name: string;
@@ -67,13 +67,16 @@ export const EXPOSED_IDP_ERROR_CODES = [
 ] as const;
 export type ExposedIdpErrorCode = (typeof EXPOSED_IDP_ERROR_CODES)[number] | 'invalid_request';
 
-/** The IdP refused the client metadata (the caller's input): 400 with the RFC 7591 code. */
-export class IdpRejectedError extends AppError {
+/**
+ * The IdP refused the client metadata (the caller's input): a 400 like our own validation's,
+ * carrying the RFC 7591 code in `error` (unknown codes become `invalid_request`).
+ */
+export class IdpRejectedError extends BadRequestError {
   readonly idpError: ExposedIdpErrorCode;
   constructor(idpError: string | undefined) {
     const known = (EXPOSED_IDP_ERROR_CODES as readonly string[]).includes(idpError ?? '');
     const code = (known ? idpError : 'invalid_request') as ExposedIdpErrorCode;
-    super(400, code, 'Bad Request', known ? `The identity provider rejected the client metadata (${code}).` : 'The identity provider rejected the request.');
+    super(known ? `The identity provider rejected the client metadata (${code}).` : 'The identity provider rejected the request.', [], { error: code });
     this.idpError = code;
   }
 }

@@ -1,19 +1,25 @@
 /**
  * Broken object-level authorization: the acme tenant admin swaps every identifier of every
- * admin route for one of globex's (its slug, its tenant id, a role name, a subject) and must
- * meet a 404 (403 on platform routes) that changes nothing. Each request is bracketed by a
- * snapshot of every table but the audit log, which gains exactly the `denied` row it should.
+ * admin route for one of globex's (its slug, its tenant id, a role name, a subject, an OAuth
+ * client id) and must meet a 404 (403 on platform routes) that changes nothing. Each request is
+ * bracketed by a snapshot of every table but the audit log, which gains exactly the `denied` row
+ * it should, and of the IdP's registered clients; globex's client must still get tokens with
+ * the secret it was given.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { ADMIN_ROUTES, type AdminOperation, type AdminRoute } from '../../lib/admin/routes.js';
-import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
+import type { DevIdp, DevIdpClient } from '../../local/dev-idp.js';
+import { type AdminStack, ENRICH_KEY, startAdminStack } from '../support/admin-stack.js';
 import { addRole, mapSubject } from '../support/policy-fixture.js';
 import { expectProblem } from '../support/problem.js';
 
 /** globex's resources, created by the fixtures; none of these names exists in acme. */
 const GLOBEX = { tenant: 'globex', role: 'globex-secret-role', subject: 'globex-only-user' };
 const ACME_ADMIN = 'acme-admin';
+/** Stand-ins for values only known once the fixtures exist (the IdP issues client ids). */
+const GLOBEX_ID = 'GLOBEX_ID';
+const GLOBEX_CLIENT = 'GLOBEX_CLIENT';
 
 /** A body each operation would accept, so that only authorization can stop the request. */
 const BODIES: Partial<Record<AdminOperation, unknown>> = {
@@ -22,7 +28,12 @@ const BODIES: Partial<Record<AdminOperation, unknown>> = {
   createRole: { name: 'bola-escalation', permissions: ['iam:*'] },
   updateRole: { permissions: ['iam:*'], description: 'widened by a stranger' },
   putUser: { roles: [GLOBEX.role] },
+  createClient: { client_name: 'bola-client', roles: [GLOBEX.role] },
+  // Valid in acme and in globex alike: a metadata change that would reach the IdP, and roles.
+  updateClient: { client_name: 'hijacked by acme', roles: [] },
 };
+/** POSTs that take no body. */
+const NO_BODY = new Set<AdminOperation>(['rotateClientSecret']);
 
 interface Case {
   name: string;
@@ -40,6 +51,7 @@ const fill = (template: string, params: Record<string, string>) =>
   template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? `globex-${name}`));
 
 function bodyOf(operation: AdminOperation, route: AdminRoute): unknown {
+  if (NO_BODY.has(operation)) return undefined;
   return BODIES[operation] ?? (['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined);
 }
 
@@ -81,63 +93,100 @@ const auditHighWater = async (db: Database) =>
 const auditSince = (db: Database, id: string) =>
   db.query<AuditRow>('test.audit_since', 'SELECT id::text, actor, action, target, result, request_id FROM audit_log WHERE id > $1::bigint ORDER BY id', [id]);
 
+/** Every client registered at the IdP, as its admin API lists them (metadata, never secrets). */
+async function idpClients(idp: DevIdp): Promise<string[]> {
+  const response = await fetch(`${idp.adminApiUrl}/clients?page_size=500`, { headers: { authorization: `Bearer ${idp.initialAccessToken}` } });
+  if (response.status !== 200) throw new Error(`the IdP's admin API answered ${response.status}`);
+  return ((await response.json()) as unknown[]).map((client) => JSON.stringify(client)).sort();
+}
+
+/** Whether the IdP still issues a client-credentials token for these credentials. */
+const getsToken = (idp: DevIdp, client: DevIdpClient) =>
+  idp.clientCredentialsToken(client).then(
+    () => true,
+    () => false,
+  );
+
 
 describe('admin API object-level authorization (cross-tenant swaps)', () => {
   let stack: AdminStack;
   let globexId: string;
+  /** globex's OAuth client, registered at the IdP through the API, with the secret it was given. */
+  let globexClient: DevIdpClient;
+  let acmeClientId: string;
 
   beforeAll(async () => {
     stack = await startAdminStack();
     globexId = stack.tenants.globex;
     const secret = await addRole(stack.db, globexId, GLOBEX.role, ['globex:secrets:read']);
     await mapSubject(stack.db, globexId, GLOBEX.subject, [secret]);
+    const created = await stack.call('otherTenantAdmin', 'POST', '/tenants/globex/clients', { client_name: 'globex exporter', roles: [GLOBEX.role] });
+    if (created.status !== 201) throw new Error(`fixture: creating globex's client answered ${created.status}`);
+    globexClient = { client_id: created.json.client_id, client_secret: created.json.client_secret };
+    const own = await stack.call('tenantAdmin', 'POST', '/tenants/acme/clients', { client_name: 'acme exporter' });
+    if (own.status !== 201) throw new Error(`fixture: creating acme's client answered ${own.status}`);
+    acmeClientId = own.json.client_id;
   });
+
+  const resolve = (params: Record<string, string>) =>
+    Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === GLOBEX_ID ? globexId : v === GLOBEX_CLIENT ? globexClient.client_id : v]));
   afterAll(() => stack?.stop());
 
   const crossTenant: Case[] = routes.flatMap(([operation, route]): Case[] => {
     if (!route.path.includes('{tenant}')) return [];
     const status = route.access === 'tenant' ? 404 : 403;
     return [
-      { name: `${operation} with globex's slug`, operation, params: GLOBEX, status, denied: true },
-      // Filled in beforeAll: the tenant id is only known once the fixtures exist.
-      { name: `${operation} with globex's tenant id as the slug`, operation, params: { ...GLOBEX, tenant: 'GLOBEX_ID' }, status, denied: true },
+      { name: `${operation} with globex's slug`, operation, params: { ...GLOBEX, client: GLOBEX_CLIENT }, status, denied: true },
+      { name: `${operation} with globex's tenant id as the slug`, operation, params: { ...GLOBEX, client: GLOBEX_CLIENT, tenant: GLOBEX_ID }, status, denied: true },
     ];
   });
   const platformOnly: Case[] = routes
     .filter(([, route]) => !route.path.includes('{tenant}'))
     .map(([operation]) => ({ name: `${operation} (a platform route)`, operation, params: GLOBEX, status: 403, denied: true }));
-  // acme's own path with a role or subject that exists only in globex. PUT of a user is left
-  // out on purpose: a subject is the IdP's global `sub`, and mapping it into acme is legitimate.
+  // acme's own path with a role, subject or client that exists only in globex. PUT of a user is
+  // left out on purpose: a subject is the IdP's global `sub`, and mapping it into acme is
+  // legitimate (see the test on globex's client below).
   const foreignObject: Case[] = routes
     .filter(([operation, route]) => route.access === 'tenant' && hasObjectParam(route) && operation !== 'putUser')
-    .map(([operation]) => ({ name: `${operation} on acme's path with globex's object`, operation, params: { ...GLOBEX, tenant: 'acme' }, status: 404, denied: false }));
+    .map(([operation]) => ({
+      name: `${operation} on acme's path with globex's object`,
+      operation,
+      params: { ...GLOBEX, client: GLOBEX_CLIENT, tenant: 'acme' },
+      status: 404,
+      denied: false,
+    }));
 
   it('covers every tenant-scoped route of the route table', () => {
     const covered = new Set(crossTenant.map((c) => c.operation));
     const tenantScoped = routes.filter(([, route]) => route.path.includes('{tenant}')).map(([operation]) => operation);
     expect(tenantScoped.filter((operation) => !covered.has(operation))).toEqual([]);
-    expect(foreignObject.length).toBeGreaterThanOrEqual(5);
+    expect(foreignObject.map((c) => c.operation)).toEqual(expect.arrayContaining(['getClient', 'updateClient', 'deleteClient', 'rotateClientSecret']));
   });
 
-  it('snapshots the policy tables, idempotency keys and outbox', async () => {
+  it('snapshots the policy tables, clients, idempotency keys and outbox, and the IdP holds both clients', async () => {
     const tables = Object.keys(await snapshot(stack.db));
-    expect(tables).toEqual(expect.arrayContaining(['tenants', 'roles', 'subjects', 'subject_roles', 'outbox', 'idempotency_keys']));
+    expect(tables).toEqual(expect.arrayContaining(['tenants', 'roles', 'subjects', 'subject_roles', 'clients', 'outbox', 'idempotency_keys']));
     expect(tables).not.toContain('audit_log');
+    const registered = (await idpClients(stack.idp)).map((c) => (JSON.parse(c) as { client_id: string }).client_id);
+    expect(registered).toEqual(expect.arrayContaining([globexClient.client_id, acmeClientId]));
+    expect(await getsToken(stack.idp, globexClient)).toBe(true);
   });
 
   it.each([...crossTenant, ...platformOnly, ...foreignObject].map((c) => [c.name, c] as const))(
     '%s answers with a problem and changes nothing',
     async (_name, testCase) => {
       const route = ADMIN_ROUTES[testCase.operation];
-      const params = testCase.params.tenant === 'GLOBEX_ID' ? { ...testCase.params, tenant: globexId } : testCase.params;
-      const path = fill(route.path, params);
+      const path = fill(route.path, resolve(testCase.params));
       const before = await snapshot(stack.db);
+      const idpBefore = await idpClients(stack.idp);
       const mark = await auditHighWater(stack.db);
 
       const answer = await stack.call('tenantAdmin', route.method, path, bodyOf(testCase.operation, route), headersOf(testCase.operation, route));
 
       expectProblem(answer, testCase.status);
       expect(await snapshot(stack.db)).toEqual(before);
+      expect(await idpClients(stack.idp)).toEqual(idpBefore);
+      expect(await getsToken(stack.idp, globexClient)).toBe(true);
       const audit = await auditSince(stack.db, mark);
       if (testCase.denied) {
         expect(audit).toEqual([
@@ -157,6 +206,48 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     expect(await snapshot(stack.db)).toEqual(before);
   });
 
+  it('refuses to give an acme client a role that exists only in globex, registering and changing nothing', async () => {
+    const before = await snapshot(stack.db);
+    const idpBefore = await idpClients(stack.idp);
+    const created = await stack.call('tenantAdmin', 'POST', '/tenants/acme/clients', { client_name: 'bola-escalation', roles: [GLOBEX.role] });
+    expectProblem(created, 400);
+    expect([created.json.error, created.json.detail]).toEqual(['invalid_client_metadata', expect.stringContaining(GLOBEX.role)]);
+    const own = await stack.call('tenantAdmin', 'GET', `/tenants/acme/clients/${encodeURIComponent(acmeClientId)}`);
+    const updated = await stack.call('tenantAdmin', 'PATCH', `/tenants/acme/clients/${encodeURIComponent(acmeClientId)}`, { roles: [GLOBEX.role] }, { 'if-match': own.headers.get('etag')! });
+    expectProblem(updated, 400);
+    expect(updated.json.error).toBe('invalid_client_metadata');
+    expect(await snapshot(stack.db)).toEqual(before);
+    expect(await idpClients(stack.idp)).toEqual(idpBefore);
+  });
+
+  it('answers a foreign client exactly as it answers a client that does not exist', async () => {
+    const foreign = await stack.call('tenantAdmin', 'GET', `/tenants/acme/clients/${encodeURIComponent(globexClient.client_id)}`);
+    const missing = await stack.call('tenantAdmin', 'GET', '/tenants/acme/clients/never-existed');
+    expect([foreign.status, foreign.json.type, foreign.json.title]).toEqual([missing.status, missing.json.type, missing.json.title]);
+    expect(foreign.json.detail.replace(globexClient.client_id, 'X')).toBe(missing.json.detail.replace('never-existed', 'X'));
+  });
+
+  it("keeps globex's client enriched in globex when acme maps its client_id as one of acme's users", async () => {
+    const enrich = async (query: Record<string, string>) => {
+      const response = await fetch(`${stack.url}/system/enrich-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': ENRICH_KEY },
+        body: JSON.stringify(query),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    const asItsOwnToken = { subject: globexClient.client_id, client_id: globexClient.client_id };
+    const globexClaims = await enrich(asItsOwnToken);
+    expect(globexClaims).toMatchObject({ status: 200, json: { subject_type: 'client', tenant: { slug: 'globex' }, roles: [GLOBEX.role] } });
+    const path = `/tenants/acme/users/${encodeURIComponent(globexClient.client_id)}`;
+    expect((await stack.call('tenantAdmin', 'PUT', path, { roles: ['viewer'] })).status).toBe(201);
+    try {
+      expect(await enrich(asItsOwnToken)).toEqual(globexClaims);
+    } finally {
+      expect((await stack.call('tenantAdmin', 'DELETE', path)).status).toBe(204);
+    }
+  });
+
   it('answers a foreign tenant exactly as it answers a tenant that does not exist', async () => {
     const foreign = await stack.call('tenantAdmin', 'GET', '/tenants/globex/roles');
     const missing = await stack.call('tenantAdmin', 'GET', '/tenants/no-such-tenant/roles');
@@ -171,11 +262,14 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     expect(foreign.json.detail.replace(GLOBEX.role, 'X')).toBe(missing.json.detail.replace('never-existed', 'X'));
   });
 
-  it("lists only acme's own roles, users and audit entries to acme's admin", async () => {
+  it("lists only acme's own roles, users, clients and audit entries to acme's admin", async () => {
     const roles = await stack.call('tenantAdmin', 'GET', '/tenants/acme/roles?limit=100');
     const users = await stack.call('tenantAdmin', 'GET', '/tenants/acme/users?limit=100');
+    const clients = await stack.call('tenantAdmin', 'GET', '/tenants/acme/clients?limit=100');
     const audit = await stack.call('tenantAdmin', 'GET', '/tenants/acme/audit?limit=100');
-    expect([roles.status, users.status, audit.status]).toEqual([200, 200, 200]);
+    expect([roles.status, users.status, clients.status, audit.status]).toEqual([200, 200, 200, 200]);
+    expect(clients.json.items.map((c: { client_id: string }) => c.client_id)).toEqual([acmeClientId]);
+    expect(clients.json.items.every((c: { tenant: string }) => c.tenant === 'acme')).toBe(true);
     expect(roles.json.items.map((r: { name: string }) => r.name)).not.toContain(GLOBEX.role);
     expect(roles.json.items.every((r: { tenant: string }) => r.tenant === 'acme')).toBe(true);
     expect(users.json.items.map((u: { subject: string }) => u.subject)).not.toContain(GLOBEX.subject);
@@ -183,12 +277,18 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     expect(audit.json.items.every((e: { tenant: string | null }) => e.tenant === 'acme')).toBe(true);
   });
 
-  it("keeps globex's role and user intact after every attempt", async () => {
+  it("keeps globex's role, user and client intact after every attempt", async () => {
     const role = await stack.call('otherTenantAdmin', 'GET', `/tenants/globex/roles/${GLOBEX.role}`);
     const user = await stack.call('otherTenantAdmin', 'GET', `/tenants/globex/users/${GLOBEX.subject}`);
+    const client = await stack.call('otherTenantAdmin', 'GET', `/tenants/globex/clients/${encodeURIComponent(globexClient.client_id)}`);
     expect(role).toMatchObject({ status: 200, json: { permissions: ['globex:secrets:read'], description: '' } });
     expect(role.headers.get('etag')).toBe('"v1"');
     expect(user).toMatchObject({ status: 200, json: { roles: [GLOBEX.role] } });
+    expect(client).toMatchObject({ status: 200, json: { client_name: 'globex exporter', roles: [GLOBEX.role] } });
+    expect(client.headers.get('etag')).toBe('"v1"');
+    const [atIdp] = (await idpClients(stack.idp)).map((c) => JSON.parse(c) as Record<string, unknown>).filter((c) => c.client_id === globexClient.client_id);
+    expect(atIdp).toMatchObject({ client_name: 'globex exporter', grant_types: ['client_credentials'] });
+    expect(await getsToken(stack.idp, globexClient)).toBe(true);
     expect((await stack.call('platformAdmin', 'GET', '/tenants/globex')).json.status).toBe('active');
   });
 

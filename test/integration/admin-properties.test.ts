@@ -16,16 +16,23 @@ type Persona = 'platformAdmin' | 'tenantAdmin';
 const PERSONAS: readonly Persona[] = ['platformAdmin', 'tenantAdmin'];
 const ROUTES = Object.entries(ADMIN_ROUTES) as [AdminOperation, AdminRoute][];
 const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** POSTs that read no body (a body sent anyway is ignored, not refused). */
+const NO_BODY = new Set<AdminOperation>(['rotateClientSecret']);
+const takesBody = (operation: AdminOperation, route: AdminRoute) => HAS_BODY.has(route.method) && !NO_BODY.has(operation);
 
-/** Runs per property, and per (operation, persona) for bodies: the file takes ~20 s on 2 cores. */
+/** Runs per property, and per (operation, persona) for bodies: the file takes ~35 s on 2 cores (client creates reach the real IdP). */
 const RUNS = 200;
 const BODY_RUNS = 40;
 const FC_OPTIONS = { numRuns: RUNS, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: false } as const;
 
-/** Path values that exist, per persona: the platform admin works in `fuzz`, the tenant admin in acme. */
+/**
+ * Path values that exist, per persona: the platform admin works in `fuzz`, the tenant admin in
+ * acme. Client ids are issued by the IdP: filled in (and renewed when a run deletes a client) by
+ * restoreFixtures, so these lists are read when a path is generated, never captured earlier.
+ */
 const KNOWN: Record<Persona, Record<string, string[]>> = {
-  platformAdmin: { tenant: ['fuzz', 'platform', 'globex'], role: ['fuzz-role', 'viewer'], subject: ['fuzz-user', 'acme-user'] },
-  tenantAdmin: { tenant: ['acme', 'globex', 'fuzz'], role: ['viewer', 'fuzz-role'], subject: ['acme-user', 'fuzz-user'] },
+  platformAdmin: { tenant: ['fuzz', 'platform', 'globex'], role: ['fuzz-role', 'viewer'], subject: ['fuzz-user', 'acme-user'], client: [] },
+  tenantAdmin: { tenant: ['acme', 'globex', 'fuzz'], role: ['viewer', 'fuzz-role'], subject: ['acme-user', 'fuzz-user'], client: [] },
 };
 
 /** A body each operation would accept. */
@@ -35,6 +42,8 @@ const BASE_BODIES: Partial<Record<AdminOperation, Record<string, unknown>>> = {
   createRole: { name: 'fz-role', description: 'fuzzed', permissions: ['docs:read'] },
   updateRole: { description: 'fuzzed', permissions: ['docs:read'] },
   putUser: { roles: [] },
+  createClient: { client_name: 'Fuzzed client' },
+  updateClient: { client_name: 'Fuzzed client', roles: [] },
 };
 
 interface RawRequest {
@@ -84,7 +93,7 @@ const weirdText = fc.oneof(
 
 const segment = (known: string[]) =>
   fc.oneof(
-    { weight: 2, arbitrary: fc.constantFrom(...known).map(encodeSegment) },
+    { weight: 2, arbitrary: fc.constantFrom(...(known.length ? known : ['x'])).map(encodeSegment) },
     { weight: 3, arbitrary: weirdText.map(encodeSegment) },
     { weight: 1, arbitrary: weirdText.map(rawSegment) },
   );
@@ -141,6 +150,51 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
     fc.integer({ min: 199, max: 201 }).map((n) => Array.from({ length: n }, (_, i) => `p${i}:read`)),
     fc.constant(['x'.repeat(128), 'x'.repeat(129)]),
   ),
+  client_name: fc.oneof(
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }),
+    fc.constantFrom('x'.repeat(200), 'x'.repeat(201), '', ' ', '<script>alert(1)</script>'),
+    nasty,
+  ),
+  grant_types: fc.oneof(
+    fc.subarray(['client_credentials', 'authorization_code', 'refresh_token']),
+    fc.array(fc.constantFrom('client_credentials', 'authorization_code', 'refresh_token', 'implicit', 'password', 'urn:ietf:params:oauth:grant-type:device_code', ''), {
+      maxLength: 5,
+    }),
+    jsonish,
+  ),
+  redirect_uris: fc.oneof(
+    fc.array(fc.webUrl({ withQueryParameters: true, withFragments: true }), { maxLength: 3 }),
+    fc.array(
+      fc.constantFrom(
+        'https://app.example/cb',
+        'http://127.0.0.1:8080/cb',
+        'http://[::1]/cb',
+        'http://localhost/cb',
+        'http://evil.example/cb',
+        'https://app.example/cb#frag',
+        'https://app.example/cb#',
+        'javascript:alert(1)',
+        'https:',
+        'https://',
+        '//app.example/cb',
+        'HTTPS://APP.EXAMPLE/CB',
+        'https://user:pass@app.example/cb',
+        'https://xn--nxasmq6b.example/cb',
+        'https://app.example/' + 'a'.repeat(2000),
+        'custom.scheme:/cb',
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+    fc.integer({ min: 20, max: 21 }).map((n) => Array.from({ length: n }, (_, i) => `https://app.example/cb${i}`)),
+    jsonish,
+  ),
+  scope: fc.oneof(
+    fc.constantFrom('', 'iam', 'openid iam', 'openid', 'iam iam', 'unknown-scope', ' iam', 'iam ', 'a  b', 'a"b', 'a\\b', 'x'.repeat(1000), 'x'.repeat(1001)),
+    fc.stringMatching(/^[\x21\x23-\x5b\x5d-\x7e]{1,20}( [\x21\x23-\x5b\x5d-\x7e]{1,20}){0,3}$/),
+    nasty,
+  ),
+  token_endpoint_auth_method: fc.constantFrom('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', 'CLIENT_SECRET_BASIC', '', null),
   roles: fc.oneof(
     fc.array(fc.constantFrom('viewer', 'fuzz-role', 'tenant-admin', 'platform-admin'), { maxLength: 4 }),
     fc.array(fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/), nasty), { minLength: 1, maxLength: 4 }),
@@ -150,6 +204,7 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
 
 const fieldName = fc.oneof(
   fc.constantFrom('slug', 'name', 'status', 'description', 'permissions', 'roles', 'id', 'tenant', 'tenant_id', 'created_at', 'updated_at', 'version', 'subject_type'),
+  fc.constantFrom('client_id', 'client_secret', 'client_secret_expires_at', 'registration_access_token', 'registration_client_uri', 'response_types', 'software_id', 'jwks_uri', 'created_by'),
   fc.constantFrom('__proto__', 'constructor', 'prototype', 'isAdmin', ''),
   fc.string({ unit: 'binary', maxLength: 12 }),
 );
@@ -303,7 +358,10 @@ describe('admin API under arbitrary input', () => {
 
   const exchange = async (req: RawRequest) => checkAnswer(req, await send(req));
 
-  /** Puts the `fuzz` tenant back as the properties expect it (a run may delete or suspend it). */
+  /** The first client of each tenant the properties work in (its id is the IdP's); registered through the API when there is none. */
+  const clientOf: Record<'fuzz' | 'acme', string> = { fuzz: '', acme: '' };
+
+  /** Puts the `fuzz` tenant back as the properties expect it (a run may delete or suspend it), and a client in fuzz and in acme. */
   async function restoreFixtures(): Promise<void> {
     await stack.db.query('test.fuzz_tenant', "INSERT INTO tenants (slug, name) VALUES ('fuzz', 'fuzz') ON CONFLICT (slug) DO UPDATE SET status = 'active'");
     await stack.db.query(
@@ -311,6 +369,17 @@ describe('admin API under arbitrary input', () => {
       "INSERT INTO roles (tenant_id, name, permissions) SELECT id, 'fuzz-role', '{docs:read}' FROM tenants WHERE slug = 'fuzz' ON CONFLICT DO NOTHING",
     );
     await stack.db.query('test.fuzz_user', "INSERT INTO subjects (tenant_id, subject) SELECT id, 'fuzz-user' FROM tenants WHERE slug = 'fuzz' ON CONFLICT DO NOTHING");
+    const present = await stack.db.query<{ client_id: string }>('test.fuzz_clients', 'SELECT client_id FROM clients WHERE client_id = ANY ($1::text[])', [
+      Object.values(clientOf),
+    ]);
+    for (const tenant of ['fuzz', 'acme'] as const) {
+      if (present.some((row) => row.client_id === clientOf[tenant])) continue;
+      const created = await stack.call('platformAdmin', 'POST', `/tenants/${tenant}/clients`, { client_name: `${tenant} fixture client` });
+      if (created.status !== 201) throw new Error(`fixture: registering a client in ${tenant} answered ${created.status} ${JSON.stringify(created.json)}`);
+      clientOf[tenant] = created.json.client_id;
+    }
+    KNOWN.platformAdmin.client = [clientOf.fuzz, clientOf.acme];
+    KNOWN.tenantAdmin.client = [clientOf.acme, clientOf.fuzz];
   }
 
   const pathFor = (route: AdminRoute, persona: Persona) =>
@@ -331,7 +400,7 @@ describe('admin API under arbitrary input', () => {
   });
   afterAll(() => stack?.stop());
 
-  const bodyCases = ROUTES.filter(([, route]) => HAS_BODY.has(route.method)).flatMap(([operation, route]) =>
+  const bodyCases = ROUTES.filter(([operation, route]) => takesBody(operation, route)).flatMap(([operation, route]) =>
     PERSONAS.map((persona) => [operation, persona, route] as const),
   );
 
@@ -443,7 +512,7 @@ describe('admin API under arbitrary input', () => {
       ['form encoding', 'name=a&permissions=x', { 'content-type': 'application/x-www-form-urlencoded' }],
     ];
     const failures: string[] = [];
-    for (const [operation, route] of ROUTES.filter(([, r]) => HAS_BODY.has(r.method))) {
+    for (const [operation, route] of ROUTES.filter(([op, r]) => takesBody(op, r))) {
       for (const persona of PERSONAS) {
         for (const [name, body, headers] of bodies) {
           const req: RawRequest = { persona, method: route.method, path: knownPath(route, persona), headers: { ...preconditions(route), ...headers }, body };

@@ -154,6 +154,14 @@ describe('OAuth clients', () => {
     expect(await stack.db.query('test.count_clients', 'SELECT count(*)::int AS n FROM clients')).toEqual(before);
   });
 
+  it('answers metadata the IdP refuses (but our schema allows) with the same 400 shape, registering nothing', async () => {
+    const before = await stack.db.query('test.count_clients', 'SELECT count(*)::int AS n FROM clients');
+    const answer = await admin('POST', '/tenants/acme/clients', { client_name: 'x', scope: 'not-a-scope-the-idp-knows' });
+    expectProblem(answer, 400);
+    expect(answer.json).toMatchObject({ type: 'urn:citadel:iam:problem:bad-request', error: 'invalid_client_metadata' });
+    expect(await stack.db.query('test.count_clients', 'SELECT count(*)::int AS n FROM clients')).toEqual(before);
+  });
+
   it('keeps a client’s roles out of reach of the user-mapping API', async () => {
     const created = await admin('POST', '/tenants/acme/clients', { client_name: 'Guarded' });
     const put = await admin('PUT', `/tenants/acme/users/${encodeURIComponent(created.json.client_id)}`, { roles: ['billing-reader'] });

@@ -293,6 +293,124 @@ describe('openapi.yaml', () => {
       expect(contract.drain()).toEqual([]);
     });
 
+    it('answers the OAuth client operations as documented', async () => {
+      expectStatus(await call('createTenant', admin, { body: { slug: 'oas-clients', name: 'Clients' } }), 201);
+      const tenant = { tenant: 'oas-clients' };
+      expectStatus(await call('createRole', admin, { params: tenant, body: { name: 'exporter', permissions: ['invoices:read'] } }), 201);
+
+      // Create: the live answer carries the secret; the replay is the plain client.
+      const body = { client_name: 'Exporter', roles: ['exporter'], scope: 'iam' };
+      const created = await call('createClient', admin, { params: tenant, body, headers: { 'idempotency-key': 'oas-client-1' } });
+      expectStatus(created, 201);
+      expect(created.json).toMatchObject({ client_name: 'Exporter', client_secret: expect.any(String), client_secret_expires_at: 0 });
+      const client = { ...tenant, client: created.json.client_id as string };
+      expect(created.headers.get('location')).toBe(`/tenants/oas-clients/clients/${encodeURIComponent(client.client)}`);
+      expect(created.headers.get('etag')).toBe('"v1"');
+      const replay = await call('createClient', admin, { params: tenant, body, headers: { 'idempotency-key': 'oas-client-1' } });
+      expectStatus(replay, 201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      const { client_secret: _secret, client_secret_expires_at: _expires, ...plain } = created.json;
+      expect(replay.json).toEqual(plain);
+      expectStatus(await call('createClient', admin, { params: tenant, body: { ...body, client_name: 'Other' }, headers: { 'idempotency-key': 'oas-client-1' } }), 422);
+      const everyField = {
+        client_name: 'Web app',
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://app.example/callback?tab=1', 'http://127.0.0.1:8080/callback'],
+        scope: 'openid iam',
+        token_endpoint_auth_method: 'client_secret_post',
+        roles: [],
+      };
+      const web = await call('createClient', admin, { params: tenant, body: everyField });
+      expectStatus(web, 201);
+
+      // Refused metadata: a problem with the RFC 7591 code, whether the schema or a cross-field rule refuses it.
+      const fragment = await call('createClient', admin, {
+        params: tenant,
+        body: { client_name: 'x', grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb#frag'] },
+      });
+      expectStatus(fragment, 400);
+      expect([fragment.json.error, fragment.json.errors]).toEqual(['invalid_redirect_uri', [expect.objectContaining({ path: 'redirect_uris.0' })]]);
+      const codeWithoutUri = await call('createClient', admin, { params: tenant, body: { client_name: 'x', grant_types: ['authorization_code'] } });
+      expectStatus(codeWithoutUri, 400);
+      expect(codeWithoutUri.json.error).toBe('invalid_redirect_uri');
+      const unknownRole = await call('createClient', admin, { params: tenant, body: { client_name: 'x', roles: ['absent'] } });
+      expectStatus(unknownRole, 400);
+      expect(unknownRole.json.error).toBe('invalid_client_metadata');
+      const ownSecret = { client_name: 'x', client_secret: 'chosen-by-the-caller' };
+      expect(contract.requestBodyErrors('createClient', ownSecret)).not.toEqual([]);
+      const refused = await call('createClient', admin, { params: tenant, body: ownSecret });
+      expectStatus(refused, 400);
+      expect(refused.json.error).toBe('invalid_client_metadata');
+      expectStatus(await call('createClient', admin, { params: tenant, body: '{"client_name": ' }), 400);
+      expectStatus(await call('createClient', admin, { params: tenant, body: 'client_name=x', headers: { 'content-type': 'text/plain' } }), 415);
+      expectStatus(await call('createClient', admin, { params: tenant, body: { client_name: 'x', scope: 'a'.repeat(70_000) } }), 413);
+      expectStatus(await call('createClient', admin, { params: { tenant: 'oas-absent' }, body }), 404);
+      expectStatus(await call('createClient', 'tenantAdmin', { params: { tenant: 'globex' }, body: { client_name: 'x' } }), 404);
+
+      const firstPage = await call('listClients', admin, { params: tenant, query: { limit: '1' } });
+      expectStatus(firstPage, 200);
+      expect(firstPage.json.items).toHaveLength(1);
+      expect(typeof firstPage.json.next_cursor).toBe('string');
+      const nextPage = await call('listClients', admin, { params: tenant, query: { limit: '100', cursor: firstPage.json.next_cursor } });
+      expectStatus(nextPage, 200);
+      expect(nextPage.json.next_cursor).toBeNull();
+      expectStatus(await call('listClients', admin, { params: { tenant: 'oas-absent' } }), 404);
+      expectStatus(await call('listClients', admin, { params: tenant, query: { limit: '0' } }), 400);
+
+      const read = await call('getClient', admin, { params: client });
+      expectStatus(read, 200);
+      expect(read.json).toEqual(plain);
+      expectStatus(await call('getClient', admin, { params: { ...tenant, client: 'absent-client' } }), 404);
+      expectStatus(await call('getClient', admin, { params: { ...tenant, client: 'not a client id' } }), 400);
+
+      // Update: If-Match required, stale versions refused, the same metadata rules as a create.
+      expectStatus(await call('updateClient', admin, { params: client, body: { client_name: 'Exporter v2' } }), 428);
+      const updated = await call('updateClient', admin, {
+        params: client,
+        body: { client_name: 'Exporter v2', roles: [] },
+        headers: { 'if-match': read.headers.get('etag')! },
+      });
+      expectStatus(updated, 200);
+      expect(updated.json).toMatchObject({ client_name: 'Exporter v2', roles: [] });
+      expect(updated.headers.get('etag')).toBe('"v2"');
+      const stale = await call('updateClient', admin, { params: client, body: { client_name: 'Stale' }, headers: { 'if-match': read.headers.get('etag')! } });
+      expectStatus(stale, 412);
+      const uriWithoutCode = await call('updateClient', admin, {
+        params: client,
+        body: { redirect_uris: ['https://app.example/callback'] },
+        headers: { 'if-match': updated.headers.get('etag')! },
+      });
+      expectStatus(uriWithoutCode, 400);
+      expect(uriWithoutCode.json.error).toBe('invalid_redirect_uri');
+      expectStatus(await call('updateClient', admin, { params: client, body: { client_id: 'renamed' }, headers: { 'if-match': updated.headers.get('etag')! } }), 400);
+      expectStatus(await call('updateClient', admin, { params: { ...tenant, client: 'absent-client' }, body: {}, headers: { 'if-match': '"v1"' } }), 404);
+
+      const rotated = await call('rotateClientSecret', admin, { params: client });
+      expectStatus(rotated, 200);
+      expect(rotated.json.client_secret).not.toBe(created.json.client_secret);
+      expect(rotated.headers.get('etag')).toBe('"v3"');
+      expectStatus(await call('rotateClientSecret', admin, { params: { ...tenant, client: 'absent-client' } }), 404);
+
+      // A client R-Auth no longer knows (deleted behind this service's back): 409, and deletable.
+      const idpDelete = await fetch(`${stack.idp.adminApiUrl}/clients/${encodeURIComponent(web.json.client_id)}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${stack.idp.initialAccessToken}` },
+      });
+      expect(idpDelete.status).toBe(204);
+      const webClient = { ...tenant, client: web.json.client_id as string };
+      const gone = await call('updateClient', admin, { params: webClient, body: { client_name: 'Web app v2' }, headers: { 'if-match': '"v1"' } });
+      expectStatus(gone, 409);
+      expect(gone.json.type).toBe('urn:citadel:iam:problem:idp-client-gone');
+      expectStatus(await call('rotateClientSecret', admin, { params: webClient }), 409);
+      expectStatus(await call('deleteTenant', admin, { params: tenant }), 409);
+      expectStatus(await call('deleteClient', admin, { params: webClient }), 204);
+
+      expectStatus(await call('deleteClient', admin, { params: client, headers: { 'if-match': '"v1"' } }), 412);
+      expectStatus(await call('deleteClient', admin, { params: client, headers: { 'if-match': rotated.headers.get('etag')! } }), 204);
+      expectStatus(await call('deleteClient', admin, { params: client }), 404);
+      expect(contract.drain()).toEqual([]);
+    });
+
     it('answers the audit reads as documented', async () => {
       const tenantTrail = await call('listTenantAudit', 'tenantAdmin', { params: { tenant: 'acme' }, query: { limit: '1' } });
       expectStatus(tenantTrail, 200);
@@ -323,6 +441,10 @@ describe('openapi.yaml', () => {
       expectStatus(await call('getTenant', 'otherTenantAdmin', { params: { tenant: 'acme' } }), 404);
       expectStatus(await call('deleteUser', 'otherTenantAdmin', { params: { tenant: 'acme', subject: 'bob' } }), 404);
       expectStatus(await call('listRoles', 'tenantAdmin', { params: { tenant: 'platform' } }), 404);
+      expectStatus(await call('listClients', 'none', { params: { tenant: 'acme' } }), 401);
+      expectStatus(await call('createClient', 'user', { params: { tenant: 'acme' }, body: { client_name: 'x' } }), 403);
+      expectStatus(await call('getClient', 'otherTenantAdmin', { params: { tenant: 'acme', client: 'any-client' } }), 404);
+      expectStatus(await call('rotateClientSecret', 'otherTenantAdmin', { params: { tenant: 'acme', client: 'any-client' } }), 404);
       expect(contract.drain()).toEqual([]);
     });
 

@@ -108,14 +108,14 @@ describe('registration client against the dev IdP', () => {
   it('passes on the IdP refusing an invalid redirect URI as invalid_redirect_uri', async () => {
     const refused = admin.register({ ...metadata, grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb#fragment'] });
     await expect(refused).rejects.toBeInstanceOf(IdpRejectedError);
-    await expect(refused).rejects.toMatchObject({ status: 400, code: 'invalid_redirect_uri', expose: true });
+    await expect(refused).rejects.toMatchObject({ status: 400, code: 'bad-request', idpError: 'invalid_redirect_uri', extensions: { error: 'invalid_redirect_uri' }, expose: true });
     expect(metrics.calls).toEqual([]);
   });
 
   it('passes on the IdP refusing an unknown grant type as invalid_client_metadata', async () => {
     await expect(admin.register({ ...metadata, grant_types: ['client_credentials', 'telepathy'] })).rejects.toMatchObject({
       status: 400,
-      code: 'invalid_client_metadata',
+      extensions: { error: 'invalid_client_metadata' },
     });
   });
 
@@ -194,7 +194,7 @@ describe('registration client against a misbehaving IdP', () => {
     hostile.idp.behave('rejectOddCode');
     const error = await client().register(metadata).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdpRejectedError);
-    expect(error).toMatchObject({ status: 400, code: 'invalid_request', message: 'The identity provider rejected the request.' });
+    expect(error).toMatchObject({ status: 400, code: 'bad-request', extensions: { error: 'invalid_request' }, message: 'The identity provider rejected the request.' });
     expect(hostile.metrics.calls).toEqual([]);
   });
 
