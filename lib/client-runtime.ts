@@ -6,6 +6,7 @@
  */
 import type { ClientDeps, TokenSealer } from './admin/clients.js';
 import type { IdpInventory } from './admin/idp-admin.js';
+import type { IdpHttpOptions } from './adapters/rauth/idp-http.js';
 import { inventoryClient } from './adapters/rauth/inventory-client.js';
 import { registrationClient } from './adapters/rauth/registration-client.js';
 import { type AdminRuntime, adminRuntime } from './admin-runtime.js';
@@ -14,7 +15,7 @@ import { open, seal, sealKey } from './crypto/sealed.js';
 import { ConfigError } from './errors.js';
 import type { Env } from './runtime.js';
 import { startOrExplain } from './runtime.js';
-import type { Credentials, SealKeyText, Source } from './secrets/credentials.js';
+import type { SealKeyText, Source } from './secrets/credentials.js';
 
 export type ClientRuntime = AdminRuntime & ClientDeps;
 
@@ -26,14 +27,10 @@ export function clientRuntime(env: Env = processEnv()): ClientRuntime {
     const base = adminRuntime(env);
     const { idp } = base.config;
     const client = registrationClient({
+      ...idpCalls(base),
       issuer: requireClientProvisioning(base.config),
       registrationEndpoint: idp.registrationEndpoint,
       softwareId: idp.softwareId,
-      credentials: registrationToken(base.credentials),
-      timeoutMs: idp.timeoutMs,
-      maxResponseBytes: idp.maxResponseBytes,
-      metrics: base.metrics,
-      log: base.log,
     });
     return { ...base, idp: client, sealer: sealer(base.credentials.clientTokenKeys) };
   });
@@ -44,27 +41,25 @@ export function clientRuntime(env: Env = processEnv()): ClientRuntime {
 export function reconcileRuntime(env: Env = processEnv()): ClientRuntime & { inventory: IdpInventory } {
   reconciling ??= startOrExplain(() => {
     const base = clientRuntime(env);
-    const { idp } = base.config;
-    const inventory = inventoryClient({
-      adminUrl: requireIdpAdminApi(base.config),
-      softwareId: idp.softwareId,
-      credentials: registrationToken(base.credentials),
-      timeoutMs: idp.timeoutMs,
-      maxResponseBytes: idp.maxResponseBytes,
-      metrics: base.metrics,
-      log: base.log,
-    });
+    const inventory = inventoryClient({ ...idpCalls(base), adminUrl: requireIdpAdminApi(base.config), softwareId: base.config.idp.softwareId });
     return { ...base, inventory };
   });
   return reconciling;
 }
 
-/** The initial access token; `fresh` after the IdP answered 401 (rotated in Secrets Manager). */
-function registrationToken(credentials: Credentials) {
-  return async (options?: { fresh?: boolean }) => {
-    const { registrationToken: token } = await credentials.idp(options);
-    if (!token) throw new ConfigError([{ path: 'RAUTH_SECRET_ID', message: 'the secret names no registration_token' }]);
-    return { initialAccessToken: token };
+/** What every call to R-Auth's client APIs shares: bounds, counting, and the registration token. */
+function idpCalls({ config, credentials, metrics, log }: AdminRuntime): IdpHttpOptions {
+  return {
+    // The initial access token; `fresh` after the IdP answered 401 (rotated in Secrets Manager).
+    credentials: async (options) => {
+      const { registrationToken: token } = await credentials.idp(options);
+      if (!token) throw new ConfigError([{ path: 'RAUTH_SECRET_ID', message: 'the secret names no registration_token' }]);
+      return { initialAccessToken: token };
+    },
+    timeoutMs: config.idp.timeoutMs,
+    maxResponseBytes: config.idp.maxResponseBytes,
+    metrics,
+    log,
   };
 }
 

@@ -6,7 +6,7 @@
  * processes. Imports open no connection (pools connect lazily), so no server is needed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +22,20 @@ interface LambdaResource {
 }
 
 const offline = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-// Configuration a function needs to finish its init; nothing listens on these addresses.
+// Configuration a function needs to finish its init, as deployed: secrets named (read on first
+// use, not at init); nothing listens on these addresses.
 const initEnv = {
   PATH: process.env.PATH ?? '',
-  DATABASE_URL: 'postgres://iam@127.0.0.1:1/iam',
+  DATABASE_URL: 'postgres://127.0.0.1:1/iam',
+  DATABASE_SECRET_ID: 'iam-service/coldstart/database',
+  ENRICH_API_KEYS_SECRET_ID: 'iam-service/coldstart/enrich-api-keys',
+  RAUTH_SECRET_ID: 'iam-service/coldstart/rauth',
+  NATS_SECRET_ID: 'iam-service/coldstart/nats',
+  CLIENT_TOKEN_KEYS_SECRET_ID: 'iam-service/coldstart/client-token-keys',
   RAUTH_URL: 'http://127.0.0.1:1',
+  RAUTH_ADMIN_API_URL: 'http://127.0.0.1:1/admin',
   NATS_URL: 'ws://127.0.0.1:1',
+  AWS_REGION: 'eu-west-1',
   LOG_LEVEL: 'error',
 };
 
@@ -58,7 +66,10 @@ try {
       writeFileSync(target, content);
       if (entry.name.endsWith('.mjs')) bundleBytes += content.length;
     }
-    const file = `./${handler.replace(/\.handler$/, '.mjs')}`;
+    // The nodejs22.x runtime provides AWS SDK v3 on its module path; ours stands in for it.
+    mkdirSync(path.join(dir, 'node_modules', '@aws-sdk'), { recursive: true });
+    symlinkSync(path.join(root, 'node_modules/@aws-sdk/client-secrets-manager'), path.join(dir, 'node_modules/@aws-sdk/client-secrets-manager'));
+    const file = `./${handler.replace(/\.\w+$/, '.mjs')}`;
     const times: number[] = [];
     for (let run = 0; run < RUNS; run += 1) {
       const result = spawnSync(
@@ -66,7 +77,7 @@ try {
         ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`],
         { cwd: dir, env: initEnv, encoding: 'utf8' },
       );
-      if (result.status !== 0) throw new Error(`${handler}: init failed: ${result.stderr.split('\n').slice(0, 4).join(' ')}`);
+      if (result.status !== 0) throw new Error(`${handler}: init failed: ${result.stderr.slice(-600)}`);
       times.push(Number(result.stdout));
     }
     times.sort((a, b) => a - b);

@@ -2,7 +2,7 @@ import type { ClientRepository } from '../../admin/ports.js';
 import type { Client } from '../../admin/model.js';
 import { ConflictError } from '../../errors.js';
 import { isConstraintViolation, type Queryable, UNIQUE_VIOLATION } from './database.js';
-import { toPage } from './rows.js';
+import { replaceSubjectRoles, toPage } from './rows.js';
 
 interface ClientRow extends Record<string, unknown> {
   id: string;
@@ -61,15 +61,7 @@ export function postgresClients(db: Queryable): ClientRepository {
     );
     return row && toClient(row);
   };
-  const setRoles = async (tenantId: string, clientId: string, roles: readonly string[]) => {
-    await db.query('client.clear_roles', 'DELETE FROM subject_roles WHERE tenant_id = $1 AND subject = $2', [tenantId, clientId]);
-    await db.query(
-      'client.set_roles',
-      `INSERT INTO subject_roles (tenant_id, subject, role_id)
-       SELECT $1, $2, id FROM roles WHERE tenant_id = $1 AND name = ANY ($3::text[])`,
-      [tenantId, clientId, roles],
-    );
-  };
+  const setRoles = (tenantId: string, clientId: string, roles: readonly string[]) => replaceSubjectRoles(db, 'client', tenantId, clientId, roles);
   return {
     get,
     async create(tenantId, input) {

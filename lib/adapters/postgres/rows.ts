@@ -1,4 +1,5 @@
 /** Row shapes and their mapping to the domain; keyset paging shared by every list. */
+import type { Queryable } from './database.js';
 import type { Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from '../../admin/model.js';
 
 export interface TenantRow extends Record<string, unknown> {
@@ -72,4 +73,15 @@ export function toPage<R, T>(rows: R[], page: PageRequest, map: (row: R) => T, k
   const more = rows.length > page.limit;
   const last = items.at(-1);
   return { items, last: more && last !== undefined ? key(last) : undefined };
+}
+
+/** Replaces a subject's roles in a tenant (users and clients alike); unknown names are skipped. */
+export async function replaceSubjectRoles(db: Queryable, kind: 'user' | 'client', tenantId: string, subject: string, roles: readonly string[]) {
+  await db.query(`${kind}.clear_roles`, 'DELETE FROM subject_roles WHERE tenant_id = $1 AND subject = $2', [tenantId, subject]);
+  await db.query(
+    `${kind}.set_roles`,
+    `INSERT INTO subject_roles (tenant_id, subject, role_id)
+     SELECT $1, $2, id FROM roles WHERE tenant_id = $1 AND name = ANY ($3::text[])`,
+    [tenantId, subject, roles],
+  );
 }

@@ -1,6 +1,6 @@
 import type { UserMappingRepository } from '../../admin/ports.js';
 import type { Queryable } from './database.js';
-import { type MappingRow, toMapping, toPage } from './rows.js';
+import { type MappingRow, replaceSubjectRoles, toMapping, toPage } from './rows.js';
 
 const SELECT = `
   SELECT s.tenant_id, s.subject, s.subject_type, s.version, s.created_at, s.updated_at,
@@ -40,13 +40,7 @@ export function postgresUserMappings(db: Queryable): UserMappingRepository {
          RETURNING (xmax = 0) AS created`,
         [tenantId, subject],
       );
-      await db.query('user.clear_roles', 'DELETE FROM subject_roles WHERE tenant_id = $1 AND subject = $2', [tenantId, subject]);
-      await db.query(
-        'user.set_roles',
-        `INSERT INTO subject_roles (tenant_id, subject, role_id)
-         SELECT $1, $2, id FROM roles WHERE tenant_id = $1 AND name = ANY ($3::text[])`,
-        [tenantId, subject, roles],
-      );
+      await replaceSubjectRoles(db, 'user', tenantId, subject, roles);
       return { mapping: (await get(tenantId, subject))!, created: upsert!.created };
     },
     async delete(tenantId, subject) {
