@@ -16,6 +16,7 @@ import { ConfigError } from './errors.js';
 import type { Env } from './runtime.js';
 import { startOrExplain } from './runtime.js';
 import type { SealKeyText, Source } from './secrets/credentials.js';
+import { SecretUnavailableError } from './secrets/secret-store.js';
 
 export type ClientRuntime = AdminRuntime & ClientDeps;
 
@@ -53,7 +54,7 @@ function idpCalls({ config, credentials, metrics, log }: AdminRuntime): IdpHttpO
     // The initial access token; `fresh` after the IdP answered 401 (rotated in Secrets Manager).
     credentials: async (options) => {
       const { registrationToken: token } = await credentials.idp(options);
-      if (!token) throw new ConfigError([{ path: 'RAUTH_SECRET_ID', message: 'the secret names no registration_token' }]);
+      if (!token) throw new SecretUnavailableError(config.secrets.ids.idp ?? 'RAUTH_REGISTRATION_TOKEN', 'no registration_token in it');
       return { initialAccessToken: token };
     },
     timeoutMs: config.idp.timeoutMs,

@@ -52,7 +52,8 @@ const sealKeys = z.pipe(
 );
 
 /** A Secrets Manager secret: its name or ARN. The environment names secrets, never holds them. */
-const secretId = z.string().check(z.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, 'must be a Secrets Manager secret name or ARN'));
+// `!` appears in the names of secrets RDS manages (rds!cluster-…).
+const secretId = z.string().check(z.regex(/^[A-Za-z0-9/_+=.@:!-]{1,2048}$/, 'must be a Secrets Manager secret name or ARN'));
 
 const integer = (min: number, max: number, fallback: number) =>
   z._default(
@@ -270,12 +271,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,
   });
-}
-
-/** The NATS URL, for the outbox relay, which has nothing to do without one. */
-export function requireNatsUrl(config: Config): string {
-  if (!config.nats.url) throw new ConfigError([{ path: 'NATS_URL', message: 'is required by the outbox relay' }]);
-  return config.nats.url;
 }
 
 /** What the client functions cannot run without: the issuer, registration credentials and sealing keys. */

@@ -25,6 +25,7 @@ export class AppError extends Error {
     options: { cause?: unknown; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name; // logs name the class (e.g. DependencyUnavailableError), not "Error"
     this.status = status;
     this.code = code;
     this.title = title;

@@ -1,11 +1,12 @@
-/** The outbox relay's composition: the base runtime plus a JetStream publisher (NATS_URL required). */
+/** The outbox relay's composition: the base runtime plus a JetStream publisher (none without NATS_URL). */
 import { jetStreamPublisher } from './adapters/nats/jetstream-publisher.js';
-import { processEnv, requireNatsUrl } from './config.js';
+import { processEnv } from './config.js';
 import type { EventPublisher } from './events/publisher.js';
 import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
 
 export interface EventsRuntime extends Runtime {
-  publisher: EventPublisher;
+  /** Undefined without NATS_URL: a stage may run without NATS, its events waiting in the outbox. */
+  publisher: EventPublisher | undefined;
 }
 
 let current: EventsRuntime | undefined;
@@ -13,7 +14,7 @@ let current: EventsRuntime | undefined;
 export function eventsRuntime(env: Env = processEnv()): EventsRuntime {
   current ??= startOrExplain(() => {
     const base = runtime(env);
-    return { ...base, publisher: publisherFor(base, requireNatsUrl(base.config)) };
+    return { ...base, publisher: base.config.nats.url ? publisherFor(base, base.config.nats.url) : undefined };
   });
   return current;
 }

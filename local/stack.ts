@@ -176,15 +176,16 @@ async function startOutboxRelay(env: Record<string, string | undefined>, log: Lo
   const { eventsRuntime } = await import('../lib/events-runtime.js');
   const { drainOutbox } = await import('../lib/events/relay.js');
   const app = eventsRuntime(env);
+  const publisher = app.publisher!; // called only with NATS_URL set
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = drainOutbox(app, 5_000).catch((error) => log.warn('outbox relay run failed', {}, error));
+    running = drainOutbox({ ...app, publisher }, 5_000).catch((error) => log.warn('outbox relay run failed', {}, error));
   }, 5_000);
   log.info('publishing events to NATS', { nats_host: new URL(env.NATS_URL!).host });
   return async () => {
     clearInterval(timer);
     await running;
-    await app.publisher.close();
+    await publisher.close();
   };
 }
 

@@ -10,7 +10,8 @@
  *   whose compensation failed too — gets the row's metadata again (RFC 7592).
  *
  * Anything younger than the grace period is left alone: its create or delete may still be in
- * flight. The IdP list is read before the rows, and a partial list is never used (the adapter
+ * flight. An IdP that lists none of our clients while Postgres has some is not believed: reconcile
+ * then does nothing and says so (a wrong admin URL must not delete every client). The IdP list is read before the rows, and a partial list is never used (the adapter
  * fails rather than return one), so a row is never removed for a client the IdP still has.
  */
 import { cloudEvent } from '../events/catalog.js';
@@ -28,6 +29,8 @@ export interface ReconcileReport {
   metadataRestored: string[];
   /** Repairs that failed this time; the next run tries again. */
   failed: string[];
+  /** Set when reconcile would not act at all, and why. */
+  refused?: string;
 }
 
 export async function reconcileClients(
@@ -40,6 +43,13 @@ export async function reconcileClients(
   const inIdp = new Map(idpClients.map((c) => [c.client_id, c]));
   const inDb = new Set(rows.map((r) => r.clientId));
   const report: ReconcileReport = { idpClients: idpClients.length, rows: rows.length, orphansDeleted: [], rowsRemoved: [], metadataRestored: [], failed: [] };
+  if (idpClients.length === 0 && rows.length > 0) {
+    // An empty list where we know clients exist is far likelier a wrong admin URL or software_id
+    // (or an IdP restored empty) than every client gone: removing every row would be a disaster.
+    report.refused = 'the IdP lists none of our clients while Postgres has some';
+    deps.log.error('client reconcile refused to act', { reason: report.refused, rows: rows.length });
+    return report;
+  }
 
   const attempt = async (clientId: string, list: string[], repair: () => Promise<unknown>) => {
     try {

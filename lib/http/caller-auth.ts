@@ -16,6 +16,7 @@ export type CallerAuthenticator = (event: HttpEvent) => Promise<void>;
 
 /** RFC 9110 wants a challenge on every 401; API keys have no registered scheme, so name the header. */
 const CHALLENGE = 'ApiKey realm="iam-service", header="X-API-Key"';
+const FRESH = { fresh: true } as const;
 
 export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAuthenticator {
   // Constant-time comparison against every key of the same length. Only a key's length can be
@@ -23,7 +24,7 @@ export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAut
   // Hashing the presented key first would hide that too, at ~7 µs a call on the hot path.
   let known: { from: readonly string[]; keys: Buffer[] } = { from: [], keys: [] };
   const matches = async (candidate: Buffer, fresh: boolean) => {
-    const keys = await apiKeys({ fresh });
+    const keys = await (fresh ? apiKeys(FRESH) : apiKeys());
     if (keys !== known.from) known = { from: keys, keys: keys.map((key) => Buffer.from(key, 'utf8')) };
     let match = false;
     for (const key of known.keys) match = (key.length === candidate.length && timingSafeEqual(key, candidate)) || match;

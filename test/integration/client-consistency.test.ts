@@ -220,6 +220,15 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     expect((await reconcile()).orphansDeleted).toHaveLength(1);
   });
 
+  it('does nothing when the IdP lists none of our clients while Postgres has some', async () => {
+    await create('kept-despite-empty-list');
+    const before = await sides();
+    const empty = { list: async () => [], delete: inventory.delete } satisfies IdpInventory;
+    const report = await reconcileClients({ ...deps, inventory: empty }, { graceSeconds: 0, requestId: randomUUID() });
+    expect(report).toMatchObject({ refused: expect.stringMatching(/lists none/), rowsRemoved: [] });
+    expect(await sides()).toEqual(before);
+  });
+
   it('counts every failed IdP call in idp_adapter_errors_total by operation', () => {
     expect(new Set(idpErrors)).toEqual(new Set(['create', 'update', 'delete', 'rotate']));
   });

@@ -105,12 +105,16 @@ export function createDatabase(options: DatabaseOptions): Database {
     options.credentials ? databaseUrlWith(options.url, await options.credentials({ fresh })) : options.url!;
 
   // Without a secret the pool exists at once (connecting lazily, as before); with one, on first use.
-  let current: Promise<{ pool: pg.Pool; connectionString: string }> | undefined = options.credentials
-    ? undefined
-    : Promise.resolve({ pool: newPool(options.url!), connectionString: options.url! });
+  // `ready` is the open pool once known: the hot path reads it without awaiting anything.
+  let ready: pg.Pool | undefined;
+  const open = (url: string) => {
+    ready = newPool(url);
+    return { pool: ready, connectionString: url };
+  };
+  let current: Promise<{ pool: pg.Pool; connectionString: string }> | undefined = options.credentials ? undefined : Promise.resolve(open(options.url!));
   const opened = () =>
     (current ??= connectionString(false)
-      .then((url) => ({ pool: newPool(url), connectionString: url }))
+      .then(open)
       .catch((error: unknown) => {
         current = undefined;
         throw error;
@@ -129,7 +133,7 @@ export function createDatabase(options: DatabaseOptions): Database {
       if (!options.credentials) return false;
       const url = await connectionString(true);
       if (url === now.connectionString) return false;
-      current = Promise.resolve({ pool: newPool(url), connectionString: url });
+      current = Promise.resolve(open(url));
       options.log.info('database credentials were rotated; reconnecting with the new ones');
       void stale.end().catch(() => undefined);
       return true;
@@ -139,7 +143,7 @@ export function createDatabase(options: DatabaseOptions): Database {
 
   /** Runs `use` on the pool; once more on a fresh pool when the server refused the credentials. */
   const withPool = async <T>(use: (pool: pg.Pool) => Promise<T>): Promise<T> => {
-    const { pool } = await opened();
+    const pool = ready ?? (await opened()).pool;
     try {
       return await use(pool);
     } catch (error) {
@@ -174,9 +178,20 @@ export function createDatabase(options: DatabaseOptions): Database {
 
   return {
     async query<R extends Row>(operation: string, text: string, values?: readonly unknown[]) {
+      const pool = ready;
+      if (pool) {
+        // The hot path (enrich-token): the pool is open; no closure, no extra await.
+        try {
+          return await send<R>(pool, operation, text, values);
+        } catch (error) {
+          if (!refusesCredentials(error)) return fail(operation, error);
+          // Refused at connect, before the query was sent: safe to run again on a renewed pool.
+          const renewed = await renew(pool).catch((renewError: unknown) => renewError);
+          if (renewed !== true) return fail(operation, renewed === false ? error : renewed);
+        }
+      }
       try {
-        // A pool query that meets refused credentials failed at connect, before sending: safe to retry.
-        return await withPool((pool) => send<R>(pool, operation, text, values));
+        return await withPool((next) => send<R>(next, operation, text, values));
       } catch (error) {
         return fail(operation, error);
       }
@@ -211,9 +226,10 @@ export function createDatabase(options: DatabaseOptions): Database {
       }
     },
     end: async () => {
-      const open = current;
+      const last = current;
       current = undefined;
-      if (open) await (await open.catch(() => undefined))?.pool.end();
+      ready = undefined;
+      if (last) await (await last.catch(() => undefined))?.pool.end();
     },
   };
 }

@@ -5,7 +5,8 @@
  * credentials after a 401; and one place that turns IdP trouble into a counted, logged
  * IdpUnavailableError. Logs carry the operation and status, never tokens or bodies.
  */
-import { IdpClientGoneError, IdpRejectedError, IdpUnavailableError } from '../../admin/idp-admin.js';
+import { IdpUnavailableError } from '../../admin/idp-admin.js';
+import { AppError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { readCapped } from './bounded-response.js';
@@ -83,8 +84,9 @@ export function idpHttp(options: IdpHttpOptions): IdpHttp {
   }
 
   function counted(operation: IdpOperation, error: unknown): Error {
-    if (error instanceof IdpRejectedError || error instanceof IdpClientGoneError) return error;
-    if (error instanceof IdpUnavailableError) return error; // already counted (discovery inside create)
+    // Caller mistakes, errors already counted (discovery inside create), and trouble that is not the
+    // IdP's (a secret that cannot be read) pass through: only IdP trouble counts as an IdP error.
+    if (error instanceof AppError) return error;
     options.metrics.idpError(operation);
     // The runbook greps for this message ("failed to update client in upstream IdP").
     options.log.warn(`failed to ${operation} client in upstream IdP`, { operation, status: error instanceof Trouble ? error.status : undefined }, error);
