@@ -127,6 +127,8 @@ const envSchema = z.object({
   SECRETS_MIN_REFRESH_MS: integer(0, 600_000, 5_000),
   SECRETS_TIMEOUT_MS: integer(100, 30_000, 2_000),
   SECRETS_MANAGER_ENDPOINT: z.optional(issuerUrl),
+  CLAIMS_NAMESPACE: z._default(z.string().check(z.maxLength(200), z.regex(/^[\x21-\x7e]*$/, 'must be visible ASCII, e.g. https://citadel.example/')), ''),
+  CLAIMS_MAX_BYTES: integer(256, 65_536, 4_096),
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
   METRICS_NAMESPACE: z._default(z.string().check(z.minLength(1)), 'Citadel/IamService'),
 });
@@ -195,6 +197,8 @@ export interface Config {
     readonly timeoutMs: number;
     readonly endpoint: string | undefined;
   };
+  /** How gateway dialects put claims into tokens (lib/policy/claim-profile.ts). */
+  readonly claims: { readonly namespace: string; readonly maxBytes: number };
   readonly bootstrapAdminSubject: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly metricsNamespace: string;
@@ -267,6 +271,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       timeoutMs: e.SECRETS_TIMEOUT_MS,
       endpoint: e.SECRETS_MANAGER_ENDPOINT,
     },
+    claims: { namespace: e.CLAIMS_NAMESPACE, maxBytes: e.CLAIMS_MAX_BYTES },
     bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,

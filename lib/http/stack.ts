@@ -92,7 +92,7 @@ function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEv
     // Claims and admin data are per caller: no cache may keep them.
     response.headers['cache-control'] ??= 'no-store';
     const durationSeconds = (performance.now() - context.startedAt) / 1e3;
-    runtime.metrics.http({ handler: name, status: response.statusCode, durationSeconds, requestId: context.requestId });
+    runtime.metrics.http({ handler: name, dialect: context.dialect, status: response.statusCode, durationSeconds, requestId: context.requestId });
   };
   return {
     before: (request) => {

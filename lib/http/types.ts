@@ -26,4 +26,6 @@ export interface HttpContext<B = unknown, C = unknown> extends Context {
   body: B;
   /** What the function's authenticate step proved about the caller. */
   caller: C;
+  /** Set by a handler that speaks several gateways' languages; labels the request's metrics. */
+  dialect?: string;
 }

@@ -17,6 +17,8 @@ export const METRIC = {
 
 export interface HttpObservation {
   handler: string;
+  /** Which gateway's language the request spoke (enrich-token: native, hydra, oathkeeper, …). */
+  dialect?: string | undefined;
   status: number;
   durationSeconds: number;
   requestId: string;
@@ -55,17 +57,26 @@ export function createMetrics(namespace: string, write: LineWriter = stdout): Me
     [METRIC.databaseErrors]: directive(counterDimensions, [[METRIC.databaseErrors, 'Count']]),
     [METRIC.idpErrors]: directive(counterDimensions, [[METRIC.idpErrors, 'Count']]),
   };
+  // enrich-token's dialects are kept apart too; the per-handler totals (and the alarms) stay whole.
+  const dialectDirective = directive(
+    [['handler'], ['handler', 'status'], ['handler', 'dialect']],
+    [
+      [METRIC.httpRequests, 'Count'],
+      [METRIC.httpDuration, 'Seconds'],
+    ],
+  );
   // The per-request line is written by hand around the pre-serialized directive: it runs on
   // every request, and stringifying the constant part each time was most of its cost.
   const httpDirectiveJson = JSON.stringify([httpDirective]);
+  const dialectDirectiveJson = JSON.stringify([dialectDirective]);
   const counter = (name: typeof METRIC.databaseErrors | typeof METRIC.idpErrors, operation: string) =>
     write(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [counterDirectives[name]] }, service: 'iam-service', operation, [name]: 1 }));
 
   return {
-    http({ handler, status, durationSeconds, requestId }) {
+    http({ handler, dialect, status, durationSeconds, requestId }) {
       write(
-        `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":${httpDirectiveJson}},` +
-          `"handler":${JSON.stringify(handler)},"status":"${Math.floor(status / 100)}xx",` +
+        `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":${dialect === undefined ? httpDirectiveJson : dialectDirectiveJson}},` +
+          `"handler":${JSON.stringify(handler)},${dialect === undefined ? '' : `"dialect":${JSON.stringify(dialect)},`}"status":"${Math.floor(status / 100)}xx",` +
           `"request_id":${JSON.stringify(requestId)},"http_status":${status},` +
           `"${METRIC.httpRequests}":1,"${METRIC.httpDuration}":${durationSeconds}}`,
       );

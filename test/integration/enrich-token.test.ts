@@ -96,7 +96,7 @@ describe('POST /system/enrich-token', () => {
   });
 
   it('answers an oversized body with 413', async () => {
-    const answer = await call({ headers: auth, body: { subject: 'u'.repeat(5000) } });
+    const answer = await call({ headers: auth, body: { subject: 'u'.repeat(70_000) } });
     expect(answer).toMatchObject({ status: 413, json: { status: 413, type: 'urn:citadel:iam:problem:payload-too-large' } });
   });
 
@@ -134,18 +134,21 @@ describe('POST /system/enrich-token', () => {
     expect(replaced.json.request_id).toBe(replaced.headers['x-request-id']);
   });
 
-  it('emits the runbook metrics for every request, per handler and status class', async () => {
+  it('emits the runbook metrics for every request, per handler, status class and (once known) dialect', async () => {
     emitted.length = 0;
     await call({ headers: auth, body: { subject: 'u-123' } });
     await call({ body: { subject: 'u-123' } });
     const metrics = emitted.map((line) => JSON.parse(line)).filter((entry) => entry._aws);
     expect(metrics).toHaveLength(2);
+    // The refused caller never got as far as a dialect: its line has no such dimension.
+    const dimensions = { '2xx': [['handler'], ['handler', 'status'], ['handler', 'dialect']], '4xx': [['handler'], ['handler', 'status']] };
+    expect(metrics.map((entry) => entry.dialect)).toEqual(['native', undefined]);
     for (const [entry, status] of [[metrics[0], '2xx'], [metrics[1], '4xx']] as const) {
       expect(entry).toMatchObject({ handler: '/system/enrich-token', status, http_requests_total: 1 });
       expect(entry.http_request_duration_seconds).toBeGreaterThan(0);
       expect(entry.http_request_duration_seconds).toBeLessThan(5);
       expect(entry._aws.CloudWatchMetrics[0]).toMatchObject({
-        Dimensions: [['handler'], ['handler', 'status']],
+        Dimensions: dimensions[status],
         Metrics: [
           { Name: 'http_requests_total', Unit: 'Count' },
           { Name: 'http_request_duration_seconds', Unit: 'Seconds' },
