@@ -37,6 +37,15 @@ describe('POST /system/enrich-token with the database down', () => {
     });
   });
 
+  it('fails closed in every dialect: Hydra and Oathkeeper get the same 503, never an allow', async () => {
+    const hydra = { session: { id_token: { subject: 'u-123' }, client_id: 'web' }, request: { client_id: 'web', grant_types: ['authorization_code'] } };
+    const oathkeeper = { subject: 'u-123', extra: {}, header: {}, match_context: { url: 'https://api.example/x', method: 'GET' } };
+    for (const body of [hydra, oathkeeper]) {
+      const answer = await invoke(handler, { headers: { 'x-api-key': KEY }, body });
+      expect({ status: answer.status, type: answer.json.type }).toEqual({ status: 503, type: 'urn:citadel:iam:problem:dependency-unavailable' });
+    }
+  });
+
   it('counts database_errors_total and logs the failure without the password', () => {
     const entries = emitted.map((line) => JSON.parse(line));
     expect(entries).toContainEqual(expect.objectContaining({ operation: 'claims.by_subject', database_errors_total: 1 }));
