@@ -12,9 +12,9 @@ import { lambdaContext } from '../local/http-front.js';
 import { enrichEvent } from './event.js';
 import { type CpuUsage, startCpuMeter } from './cpu.js';
 import { type CaseResult, summarize } from './stats.js';
-import { type Call, enrichBody, randomCall, subjectName, tenantSlug, TENANTS } from './workload.js';
+import { type BenchDialect, type Call, DIALECT_BODIES, randomCall, subjectName, tenantSlug, TENANTS } from './workload.js';
 
-export type CaseName = 'floor' | 'handler' | 'server';
+export type CaseName = 'floor' | 'handler' | 'hydra' | 'oathkeeper' | 'server';
 
 export interface WorkerOptions {
   case: CaseName;
@@ -105,14 +105,16 @@ async function floor(): Promise<void> {
   }, sample);
 }
 
-async function handlerCase(): Promise<void> {
+/** The enrich-token handler in-process, spoken to in one dialect. */
+async function handlerCase(dialect: BenchDialect): Promise<void> {
   const { handler } = await import('../functions/enrich-token.js');
   const apiKey = process.env.ENRICH_API_KEYS!;
-  const invoke = (body: string) => handler(enrichEvent(body, apiKey), lambdaContext('/system/enrich-token'));
-  const first = await invoke(JSON.stringify({ subject: subjectName(1) }));
+  const body = DIALECT_BODIES[dialect];
+  const invoke = (text: string) => handler(enrichEvent(text, apiKey), lambdaContext('/system/enrich-token'));
+  const first = await invoke(body({ subject: subjectName(1), tenantNumber: 2, tenant: undefined }));
   const sample = `${first.statusCode} ${first.body}`;
   await measure(
-    () => enrichEvent(enrichBody(randomCall()), apiKey),
+    () => enrichEvent(body(randomCall()), apiKey),
     async (event) => {
       const response = await handler(event, lambdaContext('/system/enrich-token'));
       if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${response.body} (request ${event.body})`);
@@ -146,7 +148,8 @@ async function fail(error: unknown): Promise<never> {
 
 try {
   if (options.case === 'floor') await floor();
-  else if (options.case === 'handler') await handlerCase();
+  else if (options.case === 'handler') await handlerCase('native');
+  else if (options.case === 'hydra' || options.case === 'oathkeeper') await handlerCase(options.case);
   else if (options.case === 'server') await server();
   else throw new Error(`unknown case ${String(options.case)}`);
 } catch (error) {

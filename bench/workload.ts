@@ -41,3 +41,22 @@ export function randomCall(): Call {
 
 export const enrichBody = (call: Call) =>
   JSON.stringify(call.tenant === undefined ? { subject: call.subject } : { subject: call.subject, tenant: call.tenant });
+
+/** The same call as Ory Hydra's token hook sends it (Hydra v2 shape, trimmed to what varies). */
+export const hydraBody = (call: Call) =>
+  JSON.stringify({
+    session: { id_token: { subject: call.subject, id_token_claims: { sub: call.subject } }, extra: call.tenant === undefined ? {} : { tenant: call.tenant }, client_id: 'bench-web' },
+    request: { client_id: 'bench-web', granted_scopes: ['openid'], grant_types: ['authorization_code'], payload: {} },
+  });
+
+/** The same call as Ory Oathkeeper's hydrator sends it. */
+export const oathkeeperBody = (call: Call) =>
+  JSON.stringify({
+    subject: call.subject,
+    extra: call.tenant === undefined ? {} : { tenant: call.tenant },
+    header: {},
+    match_context: { regexp_capture_groups: [], url: 'https://api.example/x', method: 'GET', header: {} },
+  });
+
+export const DIALECT_BODIES = { native: enrichBody, hydra: hydraBody, oathkeeper: oathkeeperBody } as const;
+export type BenchDialect = keyof typeof DIALECT_BODIES;

@@ -33,14 +33,26 @@ export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAut
   return async (event) => {
     const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam;
     if (iam?.userArn) return;
-    const presented = event.headers?.['x-api-key'];
+    const presented = event.headers?.['x-api-key'] ?? basicPassword(event.headers?.authorization);
     if (presented === undefined || presented === '') {
       throw new UnauthorizedError(
-        'The caller is not authenticated: sign the request with SigV4 (AWS_IAM) or send an X-API-Key header.',
+        'The caller is not authenticated: sign the request with SigV4 (AWS_IAM) or send an X-API-Key header (or the key as a Basic password).',
         CHALLENGE,
       );
     }
     const candidate = Buffer.from(presented, 'utf8');
     if (!(await matches(candidate, false)) && !(await matches(candidate, true))) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
   };
+}
+
+/**
+ * Callers that can only do HTTP Basic (Ory Oathkeeper's hydrator: `api.auth.basic`) send the
+ * key as the password; the user name is not checked.
+ */
+function basicPassword(header: string | undefined): string | undefined {
+  const match = /^basic +([A-Za-z0-9+/]+=*)$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
 }

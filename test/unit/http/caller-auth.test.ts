@@ -13,6 +13,13 @@ describe('apiKeyOrIamCaller', () => {
     await expect(apiKeyOrIamCaller(fixed(['x'.repeat(32), KEY]))(event({ 'X-API-Key': KEY }))).resolves.toBeUndefined();
   });
 
+  it('accepts the key as an HTTP Basic password (Oathkeeper’s hydrator can only send Basic)', async () => {
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    await expect(apiKeyOrIamCaller(fixed([KEY]))(event(basic('oathkeeper', KEY)))).resolves.toBeUndefined();
+    await expect(apiKeyOrIamCaller(fixed([KEY]))(event(basic('oathkeeper', 'wrong')))).rejects.toThrow(UnauthorizedError);
+    await expect(apiKeyOrIamCaller(fixed([KEY]))(event({ authorization: `Bearer ${KEY}` }))).rejects.toThrow(UnauthorizedError);
+  });
+
   it('accepts a Function URL AWS_IAM identity without a key', async () => {
     const iam = { accountId: '123456789012', userArn: 'arn:aws:iam::123456789012:role/gateway' };
     await expect(apiKeyOrIamCaller(fixed([]))(event({}, iam))).resolves.toBeUndefined();
