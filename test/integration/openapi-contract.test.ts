@@ -478,7 +478,7 @@ describe('openapi.yaml', () => {
       expectStatus(await call('enrichToken', gateway, { body: unknownField }), 400);
       expectStatus(await call('enrichToken', gateway, { body: '' }), 400);
       expectStatus(await call('enrichToken', gateway, { body: 'subject=x', headers: { 'content-type': 'text/plain' } }), 415);
-      expectStatus(await call('enrichToken', gateway, { body: { subject: 'x'.repeat(5000) } }), 413);
+      expectStatus(await call('enrichToken', gateway, { body: { subject: 'x'.repeat(70_000) } }), 413);
       expectStatus(await call('enrichToken', {}, { body: { subject: 'oas-carol', tenant: 'acme' } }), 401);
       expectStatus(await call('enrichToken', { apiKey: 'not-the-key-not-the-key-not-the-key' }, { body: { subject: 'oas-carol' } }), 401);
       expect(contract.drain()).toEqual([]);
