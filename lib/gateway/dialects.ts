@@ -9,6 +9,7 @@
  * | native     | 200 claims                   | —                          | 403/404/409 problem      | 503        |
  * | hydra      | 200 {session: {access_token, id_token}} | 204 (subject not ours) | 403 problem      | 503: Hydra fails the token request |
  * | oathkeeper | 200 session + extra + header | 200 session as sent (anonymous) | 403/404/409 problem | 503: Oathkeeper denies |
+ * | cognito    | event + claimsAndScopeOverrideDetails | event as sent (subject not ours) | throw: sign-in refused | throw, generic message |
  *
  * Every deny and every failure is closed: no dialect ever answers "allow" without our claims
  * unless the subject is none of ours (Hydra) or anonymous (Oathkeeper), where our claims would
