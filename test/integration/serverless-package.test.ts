@@ -216,7 +216,9 @@ describe('serverless package', () => {
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => r.Properties['RouteKey'] as string)
       .sort();
-    expect(routes).toEqual([...Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`), 'GET /system/idp-health'].sort());
+    // forward-auth answers any method, on its path and below it (Envoy appends the client's path).
+    const system = ['GET /system/idp-health', 'ANY /system/forward-auth', 'ANY /system/forward-auth/{proxy+}'];
+    expect(routes).toEqual([...Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`), ...system].sort());
     const integrations = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration');
     const targets = integrations.map((r) => JSON.stringify(r.Properties['IntegrationUri']));
     for (const route of Object.values(ADMIN_ROUTES)) {
@@ -246,7 +248,7 @@ describe('serverless package', () => {
       const file = handler.replace(/^functions\/|\.\w+$/g, '');
       const names = Object.keys(variablesOf(fn)).filter((name) => name.endsWith('_SECRET_ID'));
       const expected = ['DATABASE_SECRET_ID', 'NATS_SECRET_ID'];
-      if (file === 'enrich-token') expected.push('ENRICH_API_KEYS_SECRET_ID');
+      if (file === 'enrich-token' || file === 'forward-auth') expected.push('ENRICH_API_KEYS_SECRET_ID');
       if (writers.includes(file)) expected.push('RAUTH_SECRET_ID', 'CLIENT_TOKEN_KEYS_SECRET_ID');
       if (file === 'idp-health') expected.push('RAUTH_SECRET_ID');
       expect({ handler, names: names.sort() }).toEqual({ handler, names: expected.sort() });

@@ -1,0 +1,83 @@
+/**
+ * /system/forward-auth, any method — the gateway's check on every request: nginx `auth_request`,
+ * Traefik ForwardAuth, Envoy `ext_authz` (HTTP service). The gateway proves itself with X-API-Key
+ * (the enrich-token keys); the end user's `Authorization: Bearer` token is verified against the
+ * IdP's JWKS; the subject's current policy (never the token's own role claims) comes back as
+ * X-Auth-* headers on an empty 200.
+ *
+ * | outcome                                                              | answer                     |
+ * | -------------------------------------------------------------------- | -------------------------- |
+ * | allowed                                                              | 200 + X-Auth-Subject, -Tenant, -Roles, -Permissions |
+ * | no token, or one that does not verify (bad, expired, foreign key)   | 401 + WWW-Authenticate: Bearer |
+ * | unknown subject or tenant, suspended, ambiguous, over the claim budget | 403                     |
+ * | store or IdP down                                                    | 503 (nginx: 500; all deny) |
+ *
+ * The tenant comes from the verified token or from the `tenant` query parameter of the exact
+ * path, which only the gateway's configuration writes. Everything else a gateway passes on is the
+ * end user's and is never read: X-Tenant, X-Auth-*, X-Forwarded-*, X-Original-URI. Envoy appends
+ * the client's path and query to its path prefix, so on a longer path the query is the client's
+ * and is ignored.
+ */
+import { AppError, ForbiddenError, UnauthorizedError } from '../lib/errors.js';
+import { forwardAuthRuntime } from '../lib/forward-auth-runtime.js';
+import { forwardHeaders } from '../lib/gateway/dialects.js';
+import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';
+import { validate } from '../lib/http/json-body.js';
+import { httpFunction } from '../lib/http/stack.js';
+import { tokenClaims } from '../lib/policy/claim-profile.js';
+import type { Claims } from '../lib/policy/claims.js';
+import { enrichToken } from '../lib/policy/enrich-token.js';
+import * as z from '../lib/schema.js';
+
+const NAME = '/system/forward-auth';
+// RFC 9110 §11.1, §11.4: the scheme is case-insensitive and followed by one or more spaces.
+const BEARER = /^bearer +([A-Za-z0-9._~+/-]+=*)$/i;
+const CHALLENGE = 'Bearer realm="iam-service"';
+/** What a header value may carry unchanged through every gateway: visible ASCII, inner spaces. */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/** The auth URL's query, as the gateway operator wrote it (`?tenant=acme`); anything else is a typo. */
+export const gatewayQuery = z.strictObject({
+  tenant: z.optional(z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'))),
+});
+
+const app = forwardAuthRuntime();
+const profile = app.config.claims;
+const gateway = apiKeyOrIamCaller(app.credentials.enrichApiKeys);
+
+export const handler = httpFunction(
+  app,
+  {
+    name: NAME,
+    // Authorization is the end user's: the gateway proves itself with X-API-Key only, never with a
+    // Basic password there (what enrich-token accepts from Oathkeeper).
+    authenticate: (event) => gateway({ ...event, headers: { 'x-api-key': event.headers?.['x-api-key'] } }),
+  },
+  async (event, context) => {
+    context.dialect = 'forward-auth';
+    const configured = event.rawPath === NAME ? validate(gatewayQuery, event.queryStringParameters ?? {}, 'auth URL query') : {};
+    const bearer = BEARER.exec(event.headers?.authorization ?? '');
+    if (!bearer) throw new UnauthorizedError('An Authorization: Bearer <access token> header is required.', CHALLENGE);
+    const user = await app.bearer.verify(bearer[1]!);
+    try {
+      if (!HEADER_SAFE.test(user.subject)) throw new ForbiddenError('The subject cannot travel in a header: it is not printable ASCII.', 'subject-not-header-safe');
+      if (user.tenant && configured.tenant && user.tenant !== configured.tenant) {
+        throw new ForbiddenError(`The access token is for tenant "${user.tenant}", not "${configured.tenant}".`, 'tenant-mismatch');
+      }
+      const claims = await enrichToken(app, { subject: user.subject, tenant: user.tenant ?? configured.tenant, clientId: user.clientId });
+      tokenClaims(claims, profile); // the same byte budget as a token: these become upstream headers
+      return { status: 200, headers: upstreamHeaders(claims) };
+    } catch (error) {
+      throw error instanceof AppError ? refusal(error) : error;
+    }
+  },
+);
+
+/** A gateway knows allow, 401 and 403: every other refusal is a 403; a 5xx stays one (nginx and Envoy deny it too). */
+function refusal(error: AppError): AppError {
+  return error.status >= 500 || error.status === 403 ? error : new ForbiddenError(error.message, error.code);
+}
+
+function upstreamHeaders(claims: Claims): Record<string, string> {
+  return Object.fromEntries(Object.entries(forwardHeaders(claims)).map(([name, [value]]) => [name, value]));
+}

@@ -1,0 +1,68 @@
+/**
+ * forward-auth's composition: the base runtime (claims lookup, API keys) plus a verifier for the
+ * end user's bearer token, checked against the IdP's JWKS exactly as admin tokens are. Neither
+ * the admin API's store nor NATS: its bundle carries jose and pg, and enrich-token's stays
+ * without jose.
+ */
+import { decodeJwt } from 'jose';
+import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
+import { processEnv } from './config.js';
+import { ConfigError, ForbiddenError } from './errors.js';
+import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
+import * as z from './schema.js';
+
+/** Who the end user is, as the verified token says. */
+export interface BearerIdentity {
+  subject: string;
+  /** The token's `<CLAIMS_NAMESPACE>tenant` claim, when it has one. */
+  tenant: string | undefined;
+  /** RFC 9068 `client_id`: lets the store pick the tenant of the client the user signed in to. */
+  clientId: string | undefined;
+}
+
+export interface BearerVerifier {
+  /** Throws UnauthorizedError for a token that does not verify, DependencyUnavailableError when the IdP is down. */
+  verify(token: string): Promise<BearerIdentity>;
+}
+
+export interface ForwardAuthRuntime extends Runtime {
+  bearer: BearerVerifier;
+}
+
+const slug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/));
+const clientId = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
+
+let current: ForwardAuthRuntime | undefined;
+
+export function forwardAuthRuntime(env: Env = processEnv()): ForwardAuthRuntime {
+  current ??= startOrExplain(() => build(runtime(env)));
+  return current;
+}
+
+function build(base: Runtime): ForwardAuthRuntime {
+  const { config, metrics } = base;
+  if (!config.idp.issuer) throw new ConfigError([{ path: 'RAUTH_URL', message: 'is required by forward-auth, which verifies end-user tokens' }]);
+  const tokens = jwtVerifier({
+    issuer: config.idp.issuer,
+    audience: config.idp.audience,
+    algorithms: config.idp.algorithms,
+    timeoutMs: config.idp.timeoutMs,
+    metrics,
+  });
+  const tenantClaim = `${config.claims.namespace}tenant`;
+  return {
+    ...base,
+    bearer: {
+      async verify(token) {
+        const { subject } = await tokens.verify(token);
+        // Read only after jose verified this very string: its payload segment is the signed one.
+        const payload = decodeJwt(token);
+        const tenant = payload[tenantClaim] === undefined ? undefined : z.safeParse(slug, payload[tenantClaim]);
+        if (tenant && !tenant.success) throw new ForbiddenError(`The access token's "${tenantClaim}" claim is not a tenant slug.`, 'tenant-invalid');
+        // Only a hint (the tenant of the client the user signed in to): a malformed one is left out.
+        const client = z.safeParse(clientId, payload['client_id']);
+        return { subject, tenant: tenant?.data, clientId: client.success ? client.data : undefined };
+      },
+    },
+  };
+}
