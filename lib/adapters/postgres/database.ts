@@ -122,7 +122,7 @@ export function createDatabase(options: DatabaseOptions): Database {
 
   /**
    * After the server refused our credentials: read the secret again and, if it changed (it was
-   * rotated), move to a new pool; the old one closes once its connections are released.
+   * rotated), move to a new pool; the old one finishes what is queued on it, then closes.
    * Concurrent callers share one renewal. True when retrying can help.
    */
   let renewing: Promise<boolean> | undefined;
@@ -135,7 +135,9 @@ export function createDatabase(options: DatabaseOptions): Database {
       if (url === now.connectionString) return false;
       current = Promise.resolve(open(url));
       options.log.info('database credentials were rotated; reconnecting with the new ones');
-      void stale.end().catch(() => undefined);
+      // Not at once: queries already queued on the old pool would wait on it until they time
+      // out. Its live connections (still valid) serve them; then it closes.
+      setTimeout(() => void stale.end().catch(() => undefined), options.connectTimeoutMs + options.queryTimeoutMs).unref();
       return true;
     })().finally(() => {
       renewing = undefined;
