@@ -154,10 +154,12 @@ async function main(): Promise<number> {
 
   const a = await inProcessCase('floor', '(a) floor: indexed SELECT of a mapping', db.databaseUrl);
   const b = await inProcessCase('handler', '(b) enrich-token handler, in-process', db.databaseUrl);
-  // The same handler spoken to in Ory's languages (same core, same lookup).
+  // The same core spoken to in each gateway's language (same lookup).
   const dialects = [
     await inProcessCase('hydra', '(b) … as Ory Hydra token hook', db.databaseUrl),
     await inProcessCase('oathkeeper', '(b) … as Ory Oathkeeper hydrator', db.databaseUrl),
+    await inProcessCase('cognito', '(b) … as Cognito pre-token trigger', db.databaseUrl),
+    await inProcessCase('forward-auth', '(b) … as forward-auth (JWT verified)', db.databaseUrl),
   ];
   const h = await httpCase('(c) enrich-token over HTTP (autocannon)', db.databaseUrl);
   console.log('');

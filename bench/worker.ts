@@ -9,12 +9,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import { lambdaContext } from '../local/http-front.js';
-import { enrichEvent } from './event.js';
+import { cognitoEvent, enrichEvent, forwardAuthEvent } from './event.js';
 import { type CpuUsage, startCpuMeter } from './cpu.js';
 import { type CaseResult, summarize } from './stats.js';
 import { type BenchDialect, type Call, DIALECT_BODIES, randomCall, subjectName, tenantSlug, TENANTS } from './workload.js';
 
-export type CaseName = 'floor' | 'handler' | 'hydra' | 'oathkeeper' | 'server';
+export type CaseName = 'floor' | 'handler' | 'hydra' | 'oathkeeper' | 'cognito' | 'forward-auth' | 'server';
 
 export interface WorkerOptions {
   case: CaseName;
@@ -123,6 +123,53 @@ async function handlerCase(dialect: BenchDialect): Promise<void> {
   );
 }
 
+/** The Cognito trigger in-process, with version-2 sign-in events. */
+async function cognitoCase(): Promise<void> {
+  const { handler } = await import('../functions/cognito-pre-token.js');
+  const context = lambdaContext('cognito-pre-token-generation');
+  const first = (await handler(cognitoEvent(subjectName(1), undefined), context)) as { response: unknown };
+  await measure(
+    () => randomCall(),
+    async (call) => {
+      const answer = (await handler(cognitoEvent(call.subject, call.tenant), context)) as { response: { claimsAndScopeOverrideDetails: unknown } };
+      if (!answer.response.claimsAndScopeOverrideDetails) throw new Error(`no claims for ${call.subject}`);
+    },
+    JSON.stringify(first.response).slice(0, 200),
+  );
+}
+
+/**
+ * forward-auth in-process: a JWT verified per request against the dev IdP's JWKS (fetched once,
+ * cached), then the lookup. Tokens are minted before measuring, so signing costs nothing here.
+ */
+async function forwardAuthCase(): Promise<void> {
+  const { startDevIdp } = await import('../local/dev-idp.js');
+  const { importJWK, SignJWT } = await import('jose');
+  const idp = await startDevIdp({ adminSubject: 'bench-admin' });
+  Object.assign(process.env, { RAUTH_URL: idp.issuer, ADMIN_TOKEN_AUDIENCE: idp.audience });
+  const { handler } = await import('../functions/forward-auth.js');
+  const key = await importJWK(idp.signingKey, idp.signingKey.alg);
+  const apiKey = process.env.ENRICH_API_KEYS!;
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 0; i < 2_000; i += 1) {
+    const call = randomCall();
+    const claims = { iss: idp.issuer, aud: idp.audience, sub: call.subject, iat: now, exp: now + 3600, ...(call.tenant === undefined ? {} : { tenant: call.tenant }) };
+    tokens.push(await new SignJWT(claims).setProtectedHeader({ alg: idp.signingKey.alg, kid: idp.signingKey.kid, typ: 'at+jwt' }).sign(key));
+  }
+  const context = lambdaContext('/system/forward-auth');
+  const first = await handler(forwardAuthEvent(tokens[0]!, apiKey), context);
+  await measure(
+    () => forwardAuthEvent(tokens[Math.floor(Math.random() * tokens.length)]!, apiKey),
+    async (event) => {
+      const response = await handler(event, context);
+      if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${response.body}`);
+    },
+    `${first.statusCode} ${JSON.stringify(Object.fromEntries(Object.entries(first.headers).filter(([name]) => name.startsWith('x-auth'))))}`,
+  );
+  await idp.stop();
+}
+
 async function server(): Promise<void> {
   const { createHttpFront } = await import('../local/http-front.js');
   const { loadRoutes } = await import('../local/routes.js');
@@ -150,6 +197,8 @@ try {
   if (options.case === 'floor') await floor();
   else if (options.case === 'handler') await handlerCase('native');
   else if (options.case === 'hydra' || options.case === 'oathkeeper') await handlerCase(options.case);
+  else if (options.case === 'cognito') await cognitoCase();
+  else if (options.case === 'forward-auth') await forwardAuthCase();
   else if (options.case === 'server') await server();
   else throw new Error(`unknown case ${String(options.case)}`);
 } catch (error) {

@@ -143,6 +143,16 @@ describe('/system/forward-auth', () => {
   });
 
   describe('refuses the end user with 401 and a Bearer challenge', () => {
+    it('when a token it verified once has expired since: verified tokens are remembered only until exp', async () => {
+      // Expired 3 s ago: still inside the verifier's 5 s clock tolerance, so accepted once ...
+      const now = Math.floor(Date.now() / 1000);
+      const token = await user('alice', { iat: now - 60, exp: now - 3 });
+      expectAllowed(await viaNginx(token), 'alice', 'acme', 'billing-admin', 'invoices:read,invoices:write');
+      // ... and, past the tolerance, refused: not served from what was remembered.
+      await new Promise((resolve) => setTimeout(resolve, (now + 2) * 1000 - Date.now() + 200));
+      expectRefused(await viaNginx(token), 401, 'unauthorized');
+    });
+
     it('when there is no token', async () => {
       const answer = await viaNginx(undefined);
       expectRefused(answer, 401, 'unauthorized');
