@@ -13,7 +13,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { migrate } from '../../lib/adapters/postgres/migrate.js';
@@ -21,6 +20,7 @@ import type { LambdaHttpHandler } from '../../lib/http/stack.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../local/embedded-postgres.js';
 import { invoke } from '../support/invoke.js';
+import { freePort } from '../support/ports.js';
 import { type SecretsManagerStandIn, startSecretsManager } from '../support/secrets-manager.js';
 
 const OLD_KEY = 'gateway-key-before-rotation-0123456789abc';
@@ -124,11 +124,3 @@ describe('secrets rotated in Secrets Manager while enrich-token serves', () => {
     for (const value of ['password-a-1', 'password-a-2', 'password-b-1', OLD_KEY, NEW_KEY]) expect(logs).not.toContain(value);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

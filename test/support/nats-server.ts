@@ -7,11 +7,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type JsMsg, type NatsConnection } from 'nats.ws';
 import { ensureGlobalWebSocket } from '../../lib/adapters/nats/websocket.js';
+import { freePort } from './ports.js';
 
 export const EVENT_STREAM = 'CITADEL_IAM';
 const NANOS_PER_MS = 1_000_000;
@@ -161,13 +161,3 @@ async function waitForJetStream(url: string, exited: () => boolean, output: () =
   throw new Error(`nats-server did not become ready at ${url}: ${String(last)}\n${output()}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
