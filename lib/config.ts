@@ -94,6 +94,7 @@ const envSchema = z.object({
   ENRICH_API_KEYS: apiKeys,
   RAUTH_URL: z.optional(issuerUrl),
   ADMIN_TOKEN_AUDIENCE: z._default(z.string().check(z.minLength(1)), 'urn:citadel:iam'),
+  FORWARD_AUTH_AUDIENCE: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   ADMIN_TOKEN_ALGORITHMS: z._default(
     z.pipe(
       z.string(),
@@ -152,6 +153,8 @@ export interface Config {
     readonly issuer: string | undefined;
     /** `aud` an admin access token must carry. */
     readonly audience: string;
+    /** `aud` an end user's token must carry at forward-auth (default: the admin audience). */
+    readonly forwardAuthAudience: string;
     /** Signature algorithms accepted on admin tokens (never `none`). */
     readonly algorithms: readonly string[];
     readonly timeoutMs: number;
@@ -233,6 +236,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     idp: {
       issuer: e.RAUTH_URL,
       audience: e.ADMIN_TOKEN_AUDIENCE,
+      forwardAuthAudience: e.FORWARD_AUTH_AUDIENCE ?? e.ADMIN_TOKEN_AUDIENCE,
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
       timeoutMs: e.IDP_TIMEOUT_MS,
       maxResponseBytes: e.IDP_MAX_RESPONSE_BYTES,

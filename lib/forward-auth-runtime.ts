@@ -4,7 +4,6 @@
  * the admin API's store nor NATS: its bundle carries jose and pg, and enrich-token's stays
  * without jose.
  */
-import { decodeJwt } from 'jose';
 import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
 import { processEnv } from './config.js';
 import { ConfigError, ForbiddenError } from './errors.js';
@@ -44,7 +43,7 @@ function build(base: Runtime): ForwardAuthRuntime {
   if (!config.idp.issuer) throw new ConfigError([{ path: 'RAUTH_URL', message: 'is required by forward-auth, which verifies end-user tokens' }]);
   const tokens = jwtVerifier({
     issuer: config.idp.issuer,
-    audience: config.idp.audience,
+    audience: config.idp.forwardAuthAudience,
     algorithms: config.idp.algorithms,
     timeoutMs: config.idp.timeoutMs,
     metrics,
@@ -61,8 +60,7 @@ function build(base: Runtime): ForwardAuthRuntime {
         const known = verified.get(token);
         if (known && known.until > Date.now()) return known.identity;
         if (known) verified.delete(token);
-        const identity = await check(token);
-        const exp = decodeJwt(token).exp;
+        const { identity, exp } = await check(token);
         const until = Math.min(Date.now() + VERIFIED_TTL_MS, typeof exp === 'number' ? exp * 1000 : 0);
         if (until > Date.now()) {
           if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!); // oldest first
@@ -73,15 +71,13 @@ function build(base: Runtime): ForwardAuthRuntime {
     },
   };
 
-  async function check(token: string): Promise<BearerIdentity> {
-    const { subject } = await tokens.verify(token);
-    // Read only after jose verified this very string: its payload segment is the signed one.
-    const payload = decodeJwt(token);
+  async function check(token: string): Promise<{ identity: BearerIdentity; exp: unknown }> {
+    const { subject, claims: payload } = await tokens.verify(token);
     const tenant = payload[tenantClaim] === undefined ? undefined : z.safeParse(slug, payload[tenantClaim]);
     if (tenant && !tenant.success) throw new ForbiddenError(`The access token's "${tenantClaim}" claim is not a tenant slug.`, 'tenant-invalid');
     // Only a hint (the tenant of the client the user signed in to): a malformed one is left out.
     const client = z.safeParse(clientId, payload['client_id']);
-    return { subject, tenant: tenant?.data, clientId: client.success ? client.data : undefined };
+    return { identity: { subject, tenant: tenant?.data, clientId: client.success ? client.data : undefined }, exp: payload['exp'] };
   }
 }
 

@@ -26,6 +26,11 @@ describe('loadConfig', () => {
     expect(issuesOf({})).toEqual(['DATABASE_URL: is required (or DATABASE_SECRET_ID naming the credentials secret)']);
   });
 
+  it('checks end-user tokens at forward-auth for their own audience, the admin one unless told', () => {
+    expect(loadConfig(valid).idp.forwardAuthAudience).toBe('urn:citadel:iam');
+    expect(loadConfig({ ...valid, FORWARD_AUTH_AUDIENCE: 'https://api.example' }).idp).toMatchObject({ audience: 'urn:citadel:iam', forwardAuthAudience: 'https://api.example' });
+  });
+
   it('takes the database credentials from a secret instead, the URL then naming only the endpoint', () => {
     const config = loadConfig({ DATABASE_SECRET_ID: 'iam/prod/database', DATABASE_URL: 'postgres://proxy.internal:5432/iam?sslmode=require' });
     expect(config.secrets.ids.database).toBe('iam/prod/database');

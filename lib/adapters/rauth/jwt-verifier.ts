@@ -53,7 +53,7 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
       if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
         throw new UnauthorizedError('The access token has no usable "sub" claim.', CHALLENGE);
       }
-      return { subject: payload.sub };
+      return { subject: payload.sub, claims: payload };
     },
   };
 }
