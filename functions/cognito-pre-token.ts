@@ -16,7 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { AppError, BadRequestError, ConflictError, DependencyUnavailableError, ForbiddenError, NotFoundError } from '../lib/errors.js';
+import { AppError, BadRequestError, ConflictError, DependencyUnavailableError, ForbiddenError } from '../lib/errors.js';
+import { deny, noneOfOurs, tenantSlug } from '../lib/gateway/dialects.js';
 import { validate } from '../lib/http/json-body.js';
 import { toAppError } from '../lib/http/problem.js';
 import { type ClaimProfile, tokenClaims } from '../lib/policy/claim-profile.js';
@@ -32,7 +33,6 @@ const app = runtime();
 const profile = app.config.claims;
 
 const text = z.string().check(z.minLength(1), z.maxLength(255));
-const slug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'));
 
 /** What is read of the event; everything else Cognito sends (region, userName, scopes, …) passes through as sent. */
 export const preTokenGenerationEvent = z.looseObject({
@@ -62,7 +62,7 @@ export function cognitoQuery(event: PreTokenGenerationEvent): ClaimsQuery {
   if (!attributes?.sub) throw new BadRequestError('The event names no user: request.userAttributes.sub is missing.');
   const tenant = attributes['custom:tenant'];
   if (tenant === undefined || tenant === '') return { subject: attributes.sub, clientId };
-  if (!z.safeParse(slug, tenant).success) throw new ForbiddenError('The custom:tenant attribute is not a tenant slug.', 'tenant-invalid');
+  if (!z.safeParse(tenantSlug, tenant).success) throw new ForbiddenError('The custom:tenant attribute is not a tenant slug.', 'tenant-invalid');
   return { subject: attributes.sub, tenant, clientId };
 }
 
@@ -81,12 +81,11 @@ export function cognitoAnswer(event: PreTokenGenerationEvent, claims: Claims, pr
 
 /** As for Hydra: a subject that is none of ours is no change; every other refusal denies (403). */
 export function cognitoRefusal(error: AppError): AppError | 'no-change' {
-  if (error instanceof NotFoundError && error.code === 'subject-not-found') return 'no-change';
+  if (noneOfOurs(error)) return 'no-change';
   if (error instanceof ConflictError && error.code === 'tenant-required') {
     return new ForbiddenError('The user belongs to several tenants; their custom:tenant attribute must name the one to sign in to.', 'tenant-required');
   }
-  if (error.status >= 500 || error.status === 403) return error;
-  return new ForbiddenError(error.message, error.code);
+  return deny(error);
 }
 
 /** What Cognito receives instead of an answer; it refuses the sign-in and shows the message. */

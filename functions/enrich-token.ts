@@ -14,6 +14,7 @@ import {
   oathkeeperAnswer,
   oathkeeperQuery,
   oathkeeperSession,
+  tenantSlug,
 } from '../lib/gateway/dialects.js';
 import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';
 import { validate } from '../lib/http/json-body.js';
@@ -27,7 +28,7 @@ const printable = (max: number) =>
 
 export const enrichTokenRequest = z.strictObject({
   subject: printable(255),
-  tenant: z.optional(z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'))),
+  tenant: z.optional(tenantSlug),
   client_id: z.optional(printable(255)),
 });
 
@@ -42,7 +43,8 @@ export const handler = httpFunction(
     body: z.looseObject({}),
     // Hydra's session and Oathkeeper's headers are larger than the native request.
     maxBodyBytes: 64 * 1024,
-    authenticate: apiKeyOrIamCaller(app.credentials.enrichApiKeys),
+    // Oathkeeper's hydrator can only send the key as a Basic password.
+    authenticate: apiKeyOrIamCaller(app.credentials.enrichApiKeys, { basic: true }),
   },
   async (_event, context) => {
     const dialect = dialectOf(context.body);

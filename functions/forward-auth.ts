@@ -20,7 +20,7 @@
  */
 import { AppError, ForbiddenError, UnauthorizedError } from '../lib/errors.js';
 import { forwardAuthRuntime } from '../lib/forward-auth-runtime.js';
-import { forwardHeaders } from '../lib/gateway/dialects.js';
+import { deny, forwardHeaders, tenantSlug } from '../lib/gateway/dialects.js';
 import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';
 import { validate } from '../lib/http/json-body.js';
 import { httpFunction } from '../lib/http/stack.js';
@@ -38,20 +38,18 @@ const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /** The auth URL's query, as the gateway operator wrote it (`?tenant=acme`); anything else is a typo. */
 export const gatewayQuery = z.strictObject({
-  tenant: z.optional(z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'))),
+  tenant: z.optional(tenantSlug),
 });
 
 const app = forwardAuthRuntime();
 const profile = app.config.claims;
-const gateway = apiKeyOrIamCaller(app.credentials.enrichApiKeys);
 
 export const handler = httpFunction(
   app,
   {
     name: NAME,
-    // Authorization is the end user's: the gateway proves itself with X-API-Key only, never with a
-    // Basic password there (what enrich-token accepts from Oathkeeper).
-    authenticate: (event) => gateway({ ...event, headers: { 'x-api-key': event.headers?.['x-api-key'] } }),
+    // Authorization is the end user's: the gateway proves itself with X-API-Key only (no Basic).
+    authenticate: apiKeyOrIamCaller(app.credentials.enrichApiKeys),
   },
   async (event, context) => {
     context.dialect = 'forward-auth';
@@ -68,15 +66,10 @@ export const handler = httpFunction(
       tokenClaims(claims, profile); // the same byte budget as a token: these become upstream headers
       return { status: 200, headers: upstreamHeaders(claims) };
     } catch (error) {
-      throw error instanceof AppError ? refusal(error) : error;
+      throw error instanceof AppError ? deny(error) : error;
     }
   },
 );
-
-/** A gateway knows allow, 401 and 403: every other refusal is a 403; a 5xx stays one (nginx and Envoy deny it too). */
-function refusal(error: AppError): AppError {
-  return error.status >= 500 || error.status === 403 ? error : new ForbiddenError(error.message, error.code);
-}
 
 function upstreamHeaders(claims: Claims): Record<string, string> {
   return Object.fromEntries(Object.entries(forwardHeaders(claims)).map(([name, [value]]) => [name, value]));

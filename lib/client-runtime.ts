@@ -65,10 +65,9 @@ function idpCalls({ config, credentials, metrics, log }: AdminRuntime): IdpHttpO
 }
 
 /** Seals with the first key, opens with any (so a new key can be put first without breaking old rows). */
-export function sealer(keys: Source<readonly SealKeyText[] | undefined> | readonly SealKeyText[]): TokenSealer {
-  const source = typeof keys === 'function' ? keys : async () => keys;
+export function sealer(keys: Source<readonly SealKeyText[] | undefined>): TokenSealer {
   const loaded = async (fresh = false) => {
-    const texts = await source({ fresh });
+    const texts = await keys({ fresh });
     if (!texts?.length) throw new ConfigError([{ path: 'CLIENT_TOKEN_KEYS', message: 'names no key' }]);
     return texts.map((k) => sealKey(k.id, k.base64));
   };

@@ -5,6 +5,7 @@
  * without jose.
  */
 import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
+import { tenantSlug } from './gateway/dialects.js';
 import { processEnv } from './config.js';
 import { ConfigError, ForbiddenError } from './errors.js';
 import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
@@ -28,7 +29,6 @@ export interface ForwardAuthRuntime extends Runtime {
   bearer: BearerVerifier;
 }
 
-const slug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/));
 const clientId = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
 
 let current: ForwardAuthRuntime | undefined;
@@ -73,7 +73,7 @@ function build(base: Runtime): ForwardAuthRuntime {
 
   async function check(token: string): Promise<{ identity: BearerIdentity; exp: unknown }> {
     const { subject, claims: payload } = await tokens.verify(token);
-    const tenant = payload[tenantClaim] === undefined ? undefined : z.safeParse(slug, payload[tenantClaim]);
+    const tenant = payload[tenantClaim] === undefined ? undefined : z.safeParse(tenantSlug, payload[tenantClaim]);
     if (tenant && !tenant.success) throw new ForbiddenError(`The access token's "${tenantClaim}" claim is not a tenant slug.`, 'tenant-invalid');
     // Only a hint (the tenant of the client the user signed in to): a malformed one is left out.
     const client = z.safeParse(clientId, payload['client_id']);

@@ -31,7 +31,8 @@ export function dialectOf(body: Record<string, unknown>): Dialect {
 }
 
 const text = z.optional(z.string().check(z.maxLength(255)));
-const slug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'));
+/** A tenant named by a gateway or a token: the slug the policy store keys tenants by. */
+export const tenantSlug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'));
 const strings = z.record(z.string(), z.unknown());
 
 /** Ory Hydra's `oauth2.token_hook` request (Hydra v2; `request.client` is what older versions send). */
@@ -65,7 +66,7 @@ export type OathkeeperSession = z.infer<typeof oathkeeperSession>;
 function explicitTenant(value: unknown): string | undefined {
   const one = Array.isArray(value) && value.length === 1 ? value[0] : value;
   if (one === undefined || one === null || one === '') return undefined;
-  const parsed = z.safeParse(slug, one);
+  const parsed = z.safeParse(tenantSlug, one);
   if (!parsed.success) throw new ForbiddenError('The requested tenant is not a tenant slug.', 'tenant-invalid');
   return parsed.data;
 }
@@ -88,13 +89,22 @@ export function hydraAnswer(claims: Claims, profile: ClaimProfile) {
 }
 
 /**
+ * A gateway knows allow, 401 and 403: every other refusal of the core (404, 409, 422) becomes a
+ * 403 with the same code and detail; a 5xx stays one (every gateway denies it too).
+ */
+export function deny(error: AppError): AppError {
+  return error.status >= 500 || error.status === 403 ? error : new ForbiddenError(error.message, error.code);
+}
+
+/** The subject is in no tenant here: where our claims could not exist, a dialect may answer "no change". */
+export const noneOfOurs = (error: AppError) => error instanceof NotFoundError && error.code === 'subject-not-found';
+
+/**
  * A Hydra deny: any refusal is 403 (Hydra shows the hook's failure as a server error to the
  * client and issues nothing); a subject that is none of ours is no change (204), not a deny.
  */
 export function hydraRefusal(error: AppError): AppError | 'no-change' {
-  if (error instanceof NotFoundError && error.code === 'subject-not-found') return 'no-change';
-  if (error.status >= 500 || error.status === 403) return error;
-  return new ForbiddenError(error.message, error.code);
+  return noneOfOurs(error) ? 'no-change' : deny(error);
 }
 
 /** Oathkeeper: the tenant only from `extra` (an authenticator's output), never from the end user's headers. */

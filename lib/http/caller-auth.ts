@@ -18,7 +18,7 @@ export type CallerAuthenticator = (event: HttpEvent) => Promise<void>;
 const CHALLENGE = 'ApiKey realm="iam-service", header="X-API-Key"';
 const FRESH = { fresh: true } as const;
 
-export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAuthenticator {
+export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>, options: { basic?: boolean } = {}): CallerAuthenticator {
   // Constant-time comparison against every key of the same length. Only a key's length can be
   // learnt from timing, and every generated key has the same one (43 characters of base64url).
   // Hashing the presented key first would hide that too, at ~7 µs a call on the hot path.
@@ -33,7 +33,7 @@ export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAut
   return async (event) => {
     const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer?.iam;
     if (iam?.userArn) return;
-    const presented = event.headers?.['x-api-key'] ?? basicPassword(event.headers?.authorization);
+    const presented = event.headers?.['x-api-key'] ?? (options.basic ? basicPassword(event.headers?.authorization) : undefined);
     if (presented === undefined || presented === '') {
       throw new UnauthorizedError(
         'The caller is not authenticated: sign the request with SigV4 (AWS_IAM) or send an X-API-Key header (or the key as a Basic password).',
@@ -46,8 +46,9 @@ export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>): CallerAut
 }
 
 /**
- * Callers that can only do HTTP Basic (Ory Oathkeeper's hydrator: `api.auth.basic`) send the
- * key as the password; the user name is not checked.
+ * With `basic`, callers that can only do HTTP Basic (Ory Oathkeeper's hydrator: `api.auth.basic`)
+ * send the key as the password; the user name is not checked. Off where Authorization belongs to
+ * someone else (forward-auth: the end user's bearer token).
  */
 function basicPassword(header: string | undefined): string | undefined {
   const match = /^basic +([A-Za-z0-9+/]+=*)$/i.exec(header ?? '');

@@ -105,10 +105,11 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     const log = createLogger('error');
     const metrics = { idpError: (operation: string) => void idpErrors.push(operation) };
     const credentials = async () => ({ initialAccessToken: idp.initialAccessToken });
+    const keys = [{ id: 'k1', base64: randomBytes(32).toString('base64') }];
     deps = {
       store: postgresPolicyStore(db),
       idp: registrationClient({ issuer: idp.issuer, softwareId: SOFTWARE_ID, credentials, timeoutMs: TIMEOUT_MS, maxResponseBytes: 65_536, fetch: faultyFetch, metrics, log }),
-      sealer: sealer([{ id: 'k1', base64: randomBytes(32).toString('base64') }]),
+      sealer: sealer(async () => keys),
       log,
     };
     inventory = inventoryClient({ adminUrl: idp.adminApiUrl, softwareId: SOFTWARE_ID, credentials, timeoutMs: 2_000, maxResponseBytes: 1_048_576, metrics, log });

@@ -144,10 +144,11 @@ describe('outbox relay to JetStream', () => {
 
   it('publishes every event of the catalog without a secret or token in it', async () => {
     const idp = await startDevIdp({ adminSubject: 'relay-admin' });
+    const keys = [{ id: 'k1', base64: randomBytes(32).toString('base64') }];
     const deps = {
       store: postgresPolicyStore(db),
       log,
-      sealer: sealer([{ id: 'k1', base64: randomBytes(32).toString('base64') }]),
+      sealer: sealer(async () => keys),
       idp: registrationClient({
         issuer: idp.issuer,
         softwareId: 'urn:citadel:iam-service',

@@ -180,20 +180,9 @@ export function createDatabase(options: DatabaseOptions): Database {
 
   return {
     async query<R extends Row>(operation: string, text: string, values?: readonly unknown[]) {
-      const pool = ready;
-      if (pool) {
-        // The hot path (enrich-token): the pool is open; no closure, no extra await.
-        try {
-          return await send<R>(pool, operation, text, values);
-        } catch (error) {
-          if (!refusesCredentials(error)) return fail(operation, error);
-          // Refused at connect, before the query was sent: safe to run again on a renewed pool.
-          const renewed = await renew(pool).catch((renewError: unknown) => renewError);
-          if (renewed !== true) return fail(operation, renewed === false ? error : renewed);
-        }
-      }
       try {
-        return await withPool((next) => send<R>(next, operation, text, values));
+        // Refused credentials fail at connect, before the query is sent: safe to run it again.
+        return await withPool((pool) => send<R>(pool, operation, text, values));
       } catch (error) {
         return fail(operation, error);
       }

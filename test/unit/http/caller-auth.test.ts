@@ -15,9 +15,11 @@ describe('apiKeyOrIamCaller', () => {
 
   it('accepts the key as an HTTP Basic password (Oathkeeper’s hydrator can only send Basic)', async () => {
     const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
-    await expect(apiKeyOrIamCaller(fixed([KEY]))(event(basic('oathkeeper', KEY)))).resolves.toBeUndefined();
-    await expect(apiKeyOrIamCaller(fixed([KEY]))(event(basic('oathkeeper', 'wrong')))).rejects.toThrow(UnauthorizedError);
-    await expect(apiKeyOrIamCaller(fixed([KEY]))(event({ authorization: `Bearer ${KEY}` }))).rejects.toThrow(UnauthorizedError);
+    const withBasic = apiKeyOrIamCaller(fixed([KEY]), { basic: true });
+    await expect(withBasic(event(basic('oathkeeper', KEY)))).resolves.toBeUndefined();
+    await expect(withBasic(event(basic('oathkeeper', 'wrong')))).rejects.toThrow(UnauthorizedError);
+    await expect(withBasic(event({ authorization: `Bearer ${KEY}` }))).rejects.toThrow(UnauthorizedError);
+    await expect(apiKeyOrIamCaller(fixed([KEY]))(event(basic('oathkeeper', KEY)))).rejects.toThrow(UnauthorizedError);
   });
 
   it('accepts a Function URL AWS_IAM identity without a key', async () => {
