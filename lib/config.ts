@@ -106,6 +106,7 @@ const envSchema = z.object({
     ['ES256', 'RS256', 'PS256', 'EdDSA'],
   ),
   IDP_TIMEOUT_MS: integer(100, 30_000, 3_000),
+  IDP_HEALTH_MAX_AGE_SECONDS: integer(1, 3_600, 90),
   RAUTH_REGISTRATION_TOKEN: z.optional(z.string().check(z.minLength(16), z.maxLength(4096))),
   RAUTH_REGISTRATION_ENDPOINT: z.optional(issuerUrl),
   RAUTH_ADMIN_API_URL: z.optional(issuerUrl),
@@ -158,6 +159,12 @@ export interface Config {
     /** Signature algorithms accepted on admin tokens (never `none`). */
     readonly algorithms: readonly string[];
     readonly timeoutMs: number;
+    /**
+     * GET /system/idp-health serves the stored probe report while it is younger than this;
+     * past it, one caller fleet-wide probes again. Above the schedule's minute, so with the
+     * schedule running the route itself never probes.
+     */
+    readonly healthMaxAgeSeconds: number;
     readonly maxResponseBytes: number;
     /** RFC 7591 initial access token (or in the RAUTH_SECRET_ID secret). */
     readonly registrationToken: string | undefined;
@@ -239,6 +246,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       forwardAuthAudience: e.FORWARD_AUTH_AUDIENCE ?? e.ADMIN_TOKEN_AUDIENCE,
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
       timeoutMs: e.IDP_TIMEOUT_MS,
+      healthMaxAgeSeconds: e.IDP_HEALTH_MAX_AGE_SECONDS,
       maxResponseBytes: e.IDP_MAX_RESPONSE_BYTES,
       registrationToken: e.RAUTH_REGISTRATION_TOKEN,
       registrationEndpoint: e.RAUTH_REGISTRATION_ENDPOINT,

@@ -1,6 +1,7 @@
 /**
- * A thin local HTTP front: turns a Node request into the payload-2.0 event that a Function
- * URL or an HTTP API route delivers, and invokes the unchanged Lambda handler in-process.
+ * A thin local HTTP front: turns a Node request into the payload-2.0 event that an HTTP API
+ * route delivers, and invokes the unchanged Lambda handler in-process. Like the HTTP API, it
+ * never puts an IAM identity in the event (only the local Function URL does, after SigV4).
  * Only for `npm start`, the tests and the benchmark; AWS does this part in production.
  */
 import { randomUUID } from 'node:crypto';
@@ -59,7 +60,8 @@ function compile(path: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The body, or undefined past Lambda's synchronous payload limit. */
+export async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -100,20 +102,26 @@ export interface HttpEventInput {
   headers?: Record<string, string>;
   body?: string | undefined;
   sourceIp?: string;
-  /** The identity a Function URL with AWS_IAM auth puts in the event after checking SigV4. */
-  iam?: { accountId: string; userArn: string };
+  /** A Function URL's events say `$default`; an HTTP API route's, `POST /path`. */
+  routeKey?: string;
+  /**
+   * The identity a Function URL with AWS_IAM auth puts in the event after checking SigV4.
+   * Only the local Function URL (local/function-url.ts) passes one; the HTTP API front never does.
+   */
+  iam?: { accountId: string; userArn: string; accessKey?: string; callerId?: string; userId?: string };
 }
 
 /** A payload-2.0 event as a Function URL or HTTP API route delivers it (header names lower-case). */
 export function buildHttpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   const { method, url } = input;
   const routePath = input.routePath ?? url.pathname;
+  const routeKey = input.routeKey ?? `${method} ${routePath}`;
   const params = input.params ?? {};
   const headers = Object.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const now = new Date();
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
-    routeKey: `${method} ${routePath}`,
+    routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
@@ -132,7 +140,7 @@ export function buildHttpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${method} ${routePath}`,
+      routeKey,
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
@@ -142,7 +150,7 @@ export function buildHttpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   };
   if (input.iam) {
     Object.assign(event.requestContext, {
-      authorizer: { iam: { ...input.iam, accessKey: 'AKIA-LOCAL', callerId: 'local', userId: 'local' } },
+      authorizer: { iam: { accessKey: 'AKIA-LOCAL', callerId: 'local', userId: 'local', ...input.iam } },
     });
   }
   return event;

@@ -15,7 +15,8 @@ import type { Route } from './http-front.js';
  */
 const FORWARD_AUTH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-const load = async (file: string): Promise<LambdaHttpHandler> =>
+/** A function's handler (`functions/<file>.ts`), imported once. */
+export const load = async (file: string): Promise<LambdaHttpHandler> =>
   ((await import(`../functions/${file}.js`)) as { handler: LambdaHttpHandler }).handler;
 
 export async function loadRoutes(options: { admin: boolean }): Promise<Route[]> {

@@ -1,6 +1,7 @@
 /**
  * The whole service on one machine: a database (given, or embedded), migrations, the demo
- * policy, and the functions behind the local HTTP front. Used by `npm start` and the tests.
+ * policy, and the functions behind the local HTTP front (the HTTP API routes, keys) and a local
+ * Function URL (enrich-token, SigV4 only). Used by `npm start` and the tests.
  */
 import { type JsonWebKey, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,14 +11,19 @@ import { migrate } from '../lib/adapters/postgres/migrate.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { DEFAULT_AUDIENCE, startDevIdp } from './dev-idp.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { createFunctionUrl } from './function-url.js';
 import { createHttpFront } from './http-front.js';
-import { loadRoutes } from './routes.js';
+import { LOCAL_REGION, LOCAL_SERVICE, type LocalIamUser, newLocalIamUser, signingKeys } from './local-iam-user.js';
+import { load, loadRoutes } from './routes.js';
 import { DEMO, seedDemoPolicy } from './seed.js';
+import { createSigV4Verifier } from './sigv4-verifier.js';
 
 export interface StackOptions {
   /** Where .local state lives (embedded data, stack.json). */
   stateDir: string;
   port: number;
+  /** The local Function URL's port (enrich-token with AWS_IAM); 0: any free port. */
+  functionUrlPort?: number;
   /** Use this database instead of starting an embedded one. */
   databaseUrl?: string | undefined;
   /** Keys the gateway may send as X-API-Key; one is generated and kept if none is given. */
@@ -33,11 +39,21 @@ export interface StackOptions {
 
 export interface StackInfo {
   api_url: string;
+  /** Equals enrich_api_url: the route that takes an API key. */
   enrich_url: string;
+  /** The HTTP API route `POST /system/enrich-token`: X-API-Key or the key as a Basic password. */
+  enrich_api_url: string;
+  /** The Function URL (AuthType AWS_IAM): SigV4-signed requests only, any path. */
+  enrich_iam_url: string;
+  forward_auth_url: string;
   api_key: string;
+  /** What a local caller signs the Function URL's requests with (service `lambda`). */
+  aws: { region: string; access_key_id: string; secret_access_key: string };
   database: 'embedded' | 'external';
   demo: { subject: string; tenant: string; multi_tenant_subject: string };
   curl: string;
+  /** The same call to the Function URL, signed by curl (≥ 7.75) with SigV4. */
+  iam_curl: string;
   idp: {
     issuer: string;
     audience: string;
@@ -58,6 +74,8 @@ export interface RunningStack {
 
 interface SavedState {
   api_key?: string;
+  /** The local Function URL's IAM user (access key pair). */
+  aws?: LocalIamUser;
   embedded_password?: string;
   idp_admin_secret?: string;
   idp_signing_key?: JsonWebKey;
@@ -74,7 +92,8 @@ export async function startStack(options: StackOptions, env: Record<string, stri
   const apiKey = options.apiKeys?.split(',')[0]?.trim() || saved.api_key || randomBytes(32).toString('base64url');
   const password = saved.embedded_password ?? randomBytes(18).toString('base64url');
   const clientTokenKey = saved.client_token_key ?? randomBytes(32).toString('base64');
-  const state: SavedState = { ...saved, api_key: apiKey, embedded_password: password, client_token_key: clientTokenKey };
+  const aws = saved.aws ?? newLocalIamUser();
+  const state: SavedState = { ...saved, api_key: apiKey, aws, embedded_password: password, client_token_key: clientTokenKey };
   const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
   save();
 
@@ -150,15 +169,35 @@ export async function startStack(options: StackOptions, env: Record<string, stri
     const port = (server.address() as AddressInfo).port;
     const apiUrl = `http://127.0.0.1:${port}`;
     const enrichUrl = `${apiUrl}/system/enrich-token`;
+
+    const functionUrl = createFunctionUrl({
+      name: '/system/enrich-token',
+      handler: await load('enrich-token'),
+      verify: createSigV4Verifier({ region: LOCAL_REGION, service: LOCAL_SERVICE, keys: signingKeys(aws) }),
+      log,
+    });
+    await new Promise<void>((resolve, reject) => {
+      functionUrl.once('error', reject);
+      functionUrl.listen(options.functionUrlPort ?? 3001, '127.0.0.1', resolve);
+    });
+    stops.unshift(() => new Promise<void>((resolve) => functionUrl.close(() => resolve())));
+    // Like AWS's, the Function URL is a host of its own and serves every path to the function.
+    const enrichIamUrl = `http://127.0.0.1:${(functionUrl.address() as AddressInfo).port}/`;
+    const demoBody = `'{"subject":"${DEMO.subject}","tenant":"${DEMO.tenant}"}'`;
     const info: StackInfo = {
       api_url: apiUrl,
       enrich_url: enrichUrl,
+      enrich_api_url: enrichUrl,
+      enrich_iam_url: enrichIamUrl,
+      forward_auth_url: `${apiUrl}/system/forward-auth`,
       api_key: apiKey,
+      aws: { region: LOCAL_REGION, access_key_id: aws.access_key_id, secret_access_key: aws.secret_access_key },
       database: options.databaseUrl ? 'external' : 'embedded',
       demo: { subject: DEMO.subject, tenant: DEMO.tenant, multi_tenant_subject: DEMO.multiTenantSubject },
-      curl:
-        `curl -s -X POST ${enrichUrl} -H 'content-type: application/json' -H 'x-api-key: ${apiKey}' ` +
-        `-d '{"subject":"${DEMO.subject}","tenant":"${DEMO.tenant}"}'`,
+      curl: `curl -s -X POST ${enrichUrl} -H 'content-type: application/json' -H 'x-api-key: ${apiKey}' -d ${demoBody}`,
+      iam_curl:
+        `curl -s -X POST ${enrichIamUrl} --aws-sigv4 'aws:amz:${LOCAL_REGION}:${LOCAL_SERVICE}' ` +
+        `--user '${aws.access_key_id}:${aws.secret_access_key}' -H 'content-type: application/json' -d ${demoBody}`,
       idp: idpInfo.admin_token
         ? { ...idpInfo, admin_curl: `curl -s ${apiUrl}/tenants -H 'authorization: Bearer ${idpInfo.admin_token}'` }
         : idpInfo,

@@ -1,9 +1,10 @@
 /**
  * `npm start`: the whole service locally on embedded defaults. Ctrl-C stops what it started;
- * a second start reuses .local (data, API key).
+ * a second start reuses .local (data, API key, AWS key pair).
  *
- * Environment: PORT (3000), DATABASE_URL (else embedded PostgreSQL on EMBEDDED_PG_PORT,
- * 54329), ENRICH_API_KEYS (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin),
+ * Environment: PORT (3000: the HTTP API), FUNCTION_URL_PORT (3001: enrich-token's Function URL;
+ * 0: any free port), DATABASE_URL (else embedded PostgreSQL on EMBEDDED_PG_PORT, 54329),
+ * ENRICH_API_KEYS (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin),
  * IAM_LOCAL_DIR (.local), RAUTH_URL (else the dev IdP on DEV_IDP_PORT, 4100).
  */
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ try {
     {
       stateDir,
       port: Number(process.env.PORT ?? 3000),
+      functionUrlPort: Number(process.env.FUNCTION_URL_PORT ?? 3001),
       databaseUrl: process.env.DATABASE_URL || undefined,
       apiKeys: process.env.ENRICH_API_KEYS || undefined,
       bootstrapAdminSubject: process.env.BOOTSTRAP_ADMIN_SUBJECT || 'iam-dev-admin',
@@ -30,16 +32,23 @@ try {
     [
       '',
       'iam-service is running (Ctrl-C stops it)',
-      `  api_url     ${info.api_url}`,
-      `  enrich_url  ${info.enrich_url}`,
-      `  api_key     ${info.api_key}`,
-      `  database    ${info.database}`,
-      `  demo        subject=${info.demo.subject} tenant=${info.demo.tenant}`,
-      `  written to  ${stateDir}/stack.json`,
-      `  idp         ${info.idp.issuer}${info.idp.admin ? ` (dev IdP; admin client ${info.idp.admin.client_id})` : ''}`,
+      `  api_url          ${info.api_url}`,
+      `  enrich_api_url   ${info.enrich_api_url}  (HTTP API route: X-API-Key or Basic password; = enrich_url)`,
+      `  enrich_iam_url   ${info.enrich_iam_url}  (Function URL, AWS_IAM: SigV4 only)`,
+      `  forward_auth_url ${info.forward_auth_url}`,
+      `  api_key          ${info.api_key}`,
+      `  aws              region=${info.aws.region} service=lambda access_key_id=${info.aws.access_key_id}`,
+      `                   secret_access_key=${info.aws.secret_access_key}`,
+      `  database         ${info.database}`,
+      `  demo             subject=${info.demo.subject} tenant=${info.demo.tenant}`,
+      `  written to       ${stateDir}/stack.json`,
+      `  idp              ${info.idp.issuer}${info.idp.admin ? ` (dev IdP; admin client ${info.idp.admin.client_id})` : ''}`,
       '',
-      'Try it:',
+      'Try it (API key, HTTP API route):',
       `  ${info.curl}`,
+      '',
+      'Signed with SigV4 (Function URL; curl >= 7.75):',
+      `  ${info.iam_curl}`,
       ...(info.idp.token_curl
         ? ['', 'An admin token (client-credentials grant; jq -r .access_token):', `  ${info.idp.token_curl}`, '', 'The admin API with it:', `  ${info.idp.admin_curl}`]
         : []),

@@ -1,3 +1,5 @@
+-- Edited after it shipped (d578f93 -> dc11776): a database that ran the first version is brought
+-- to this one by 1764000000010_subject-claims-repair.sql (RUNBOOK, "Deployment & Rollback").
 -- Up Migration
 -- enrich-token's read model: one precomputed row per (tenant, subject) with everything the
 -- gateway gets, so the hot path is one indexed single-row SELECT — as cheap as the floor — with

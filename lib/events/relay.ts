@@ -14,6 +14,7 @@
  */
 import type { Database, Queryable } from '../adapters/postgres/database.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { CloudEvent } from './catalog.js';
 import type { EventPublisher } from './publisher.js';
 
@@ -145,4 +146,21 @@ export async function drainOutbox(deps: RelayDeps, budgetMs: number, batchSize =
     if (sweep.failed > 0 || sweep.claimed < batchSize) break;
   }
   return run;
+}
+
+/** How far behind the outbox is; implemented next to the outbox table (lib/adapters/postgres). */
+export interface OutboxBacklog {
+  /** Seconds since the oldest unpublished event was written; 0 when every event is published. */
+  oldestUnpublishedAgeSeconds(): Promise<number>;
+}
+
+/**
+ * Emits `outbox_oldest_unpublished_age_seconds` once per relay run, after it: whatever the run
+ * could not publish (NATS down, no NATS configured, a stream missing) shows as a growing age,
+ * which is what the NATS-outage alarm watches — the relay itself does not fail in an outage.
+ */
+export async function reportBacklog({ backlog, metrics }: { backlog: OutboxBacklog; metrics: Pick<Metrics, 'outboxOldestUnpublishedAge'> }): Promise<number> {
+  const seconds = await backlog.oldestUnpublishedAgeSeconds();
+  metrics.outboxOldestUnpublishedAge(seconds);
+  return seconds;
 }

@@ -1,5 +1,5 @@
 /**
- * The runbook's four metrics, as CloudWatch embedded-metric-format (EMF) log lines: one JSON
+ * The runbook's metrics, as CloudWatch embedded-metric-format (EMF) log lines: one JSON
  * object per line whose `_aws` member tells CloudWatch which fields are metrics and which are
  * dimensions (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
  *
@@ -13,6 +13,8 @@ export const METRIC = {
   httpDuration: 'http_request_duration_seconds',
   idpErrors: 'idp_adapter_errors_total',
   databaseErrors: 'database_errors_total',
+  /** A gauge, one per outbox relay run: how long the oldest unpublished event has waited (0: none). */
+  outboxOldestUnpublishedAge: 'outbox_oldest_unpublished_age_seconds',
 } as const;
 
 export interface HttpObservation {
@@ -29,6 +31,7 @@ export interface Metrics {
   http(observation: HttpObservation): void;
   databaseError(operation: string): void;
   idpError(operation: string): void;
+  outboxOldestUnpublishedAge(seconds: number): void;
 }
 
 type Unit = 'Count' | 'Seconds';
@@ -69,6 +72,8 @@ export function createMetrics(namespace: string, write: LineWriter = stdout): Me
   // every request, and stringifying the constant part each time was most of its cost.
   const httpDirectiveJson = JSON.stringify([httpDirective]);
   const dialectDirectiveJson = JSON.stringify([dialectDirective]);
+  // A gauge of the whole service: one dimension set, no per-operation split.
+  const outboxAgeDirective = directive([['service']], [[METRIC.outboxOldestUnpublishedAge, 'Seconds']]);
   const counter = (name: typeof METRIC.databaseErrors | typeof METRIC.idpErrors, operation: string) =>
     write(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [counterDirectives[name]] }, service: 'iam-service', operation, [name]: 1 }));
 
@@ -83,5 +88,13 @@ export function createMetrics(namespace: string, write: LineWriter = stdout): Me
     },
     databaseError: (operation) => counter(METRIC.databaseErrors, operation),
     idpError: (operation) => counter(METRIC.idpErrors, operation),
+    outboxOldestUnpublishedAge: (seconds) =>
+      write(
+        JSON.stringify({
+          _aws: { Timestamp: Date.now(), CloudWatchMetrics: [outboxAgeDirective] },
+          service: 'iam-service',
+          [METRIC.outboxOldestUnpublishedAge]: seconds,
+        }),
+      ),
   };
 }

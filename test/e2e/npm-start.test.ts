@@ -1,13 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { arbitraryRequest, mutation, send, sign, type WireRequest } from '../support/sigv4.js';
 
 /**
  * `npm start` as a user runs it, on its embedded default (no DATABASE_URL): a real embedded
- * PostgreSQL, migrations, the demo policy, the HTTP front. Then Ctrl-C, and a second start.
+ * PostgreSQL, migrations, the demo policy, the HTTP front and the Function URL. Then Ctrl-C,
+ * and a second start.
  */
 const stateDir = mkdtempSync(join(tmpdir(), 'iam-npm-start-'));
 const pgPort = 56000 + Math.floor(Math.random() * 2000);
@@ -18,7 +22,12 @@ interface Started {
   stack: {
     api_url: string;
     enrich_url: string;
+    enrich_api_url: string;
+    enrich_iam_url: string;
+    forward_auth_url: string;
     api_key: string;
+    aws: { region: string; access_key_id: string; secret_access_key: string };
+    iam_curl: string;
     demo: { subject: string; tenant: string };
     curl: string;
     idp: { issuer: string; token_endpoint: string; admin: { client_id: string; client_secret: string }; admin_token: string };
@@ -30,6 +39,7 @@ async function npmStart(): Promise<Started> {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/root',
     PORT: '0',
+    FUNCTION_URL_PORT: '0',
     IAM_LOCAL_DIR: stateDir,
     EMBEDDED_PG_PORT: String(pgPort),
     DEV_IDP_PORT: '0',
@@ -61,8 +71,57 @@ const portOpen = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const enrich = (stack: Started['stack'], body: unknown, headers: Record<string, string> = { 'x-api-key': stack.api_key }) =>
   fetch(stack.enrich_url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+const DEMO_CLAIMS = {
+  subject: 'user-alice',
+  subject_type: 'user',
+  tenant: { slug: 'acme' },
+  roles: ['billing-admin', 'viewer'],
+  permissions: ['invoices:read', 'invoices:write', 'payments:read', 'reports:read'],
+};
+
+/** The demo call as a gateway sends it to the Function URL, before signing. */
+const iamCall = (stack: Started['stack'], body = '{"subject":"user-alice","tenant":"acme"}'): WireRequest => ({
+  method: 'POST',
+  rawPath: '/',
+  rawQuery: '',
+  headers: { host: new URL(stack.enrich_iam_url).host, 'content-type': 'application/json' },
+  body: Buffer.from(body),
+});
+const keysOf = (stack: Started['stack']) => ({ accessKeyId: stack.aws.access_key_id, secretAccessKey: stack.aws.secret_access_key });
+
+/**
+ * Marks a request with an (unsigned) `x-request-id`, which the handler keeps and writes in its EMF
+ * line: a marker that never shows up in the output is a request the handler never saw.
+ */
+const marked = (request: WireRequest, marker: string): WireRequest => ({ ...request, headers: { ...request.headers, 'x-request-id': marker } });
+
+/** Waits for one valid signed call's EMF line, so that every earlier request's line is out. */
+async function flushedOutput(started: Started): Promise<string> {
+  const marker = `flush-${randomUUID()}`;
+  const answer = await send(started.stack.enrich_iam_url, marked(await sign(iamCall(started.stack), keysOf(started.stack)), marker));
+  expect(answer.status).toBe(200);
+  await waitFor(() => started.output().includes(marker));
+  return started.output();
+}
+
+/** Lambda's own refusal: its error type, its body, none of the handler's headers. */
+function expectLambdaRefusal(answer: Awaited<ReturnType<typeof send>>) {
+  expect(answer.status).toBe(403);
+  expect(answer.headers['x-amzn-errortype']).toBe('AccessDeniedException');
+  expect(answer.headers['x-request-id']).toBeUndefined();
+  expect(JSON.parse(answer.body)).toEqual({ Message: expect.stringMatching(/^Forbidden\./) });
+}
 
 describe('npm start', () => {
   let first: Started | undefined;
@@ -86,6 +145,86 @@ describe('npm start', () => {
       permissions: ['invoices:read', 'invoices:write', 'payments:read', 'reports:read'],
     });
   }, 90_000);
+
+  it('prints the Function URL and the key pair it signs with, kept in state.json', async () => {
+    const { stack } = first!;
+    expect(stack.enrich_api_url).toBe(stack.enrich_url);
+    expect(stack.forward_auth_url).toBe(`${stack.api_url}/system/forward-auth`);
+    expect(new URL(stack.enrich_iam_url).port).not.toBe(new URL(stack.api_url).port);
+    expect(stack.aws).toEqual({ region: 'eu-west-1', access_key_id: expect.stringMatching(/^AKIA[A-Z2-7]{16}$/), secret_access_key: expect.any(String) });
+    for (const line of [stack.enrich_iam_url, stack.aws.access_key_id, stack.aws.secret_access_key, stack.iam_curl]) expect(first!.output()).toContain(line);
+    const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
+    expect(state.aws).toMatchObject({ access_key_id: stack.aws.access_key_id, secret_access_key: stack.aws.secret_access_key });
+  });
+
+  it('serves the Function URL to a request signed with the stack keys (any path, as AWS)', async () => {
+    const { stack } = first!;
+    const answer = await send(stack.enrich_iam_url, await sign(iamCall(stack), keysOf(stack)));
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject(DEMO_CLAIMS);
+    const elsewhere = await send(stack.enrich_iam_url, await sign({ ...iamCall(stack), rawPath: '/system/enrich-token', rawQuery: 'b=2&a=1' }, keysOf(stack)));
+    expect(elsewhere.status).toBe(200);
+  });
+
+  it('serves the printed curl line (curl --aws-sigv4)', () => {
+    const answer = execFileSync('sh', ['-c', first!.stack.iam_curl], { encoding: 'utf8' });
+    expect(JSON.parse(answer)).toMatchObject(DEMO_CLAIMS);
+  });
+
+  it('refuses unsigned, tampered, wrongly keyed, wrongly scoped and stale requests before the handler runs', async () => {
+    const { stack } = first!;
+    const keys = keysOf(stack);
+    const signed = await sign(iamCall(stack), keys);
+    const attempts: Record<string, WireRequest> = {
+      unsigned: iamCall(stack),
+      'another scheme': { ...iamCall(stack), headers: { ...iamCall(stack).headers, authorization: `Bearer ${stack.api_key}` } },
+      'an API key instead of a signature': { ...iamCall(stack), headers: { ...iamCall(stack).headers, 'x-api-key': stack.api_key } },
+      'a tampered body': { ...signed, body: Buffer.from('{"subject":"user-bob","tenant":"acme"}') },
+      'a wrong secret': await sign(iamCall(stack), { ...keys, secretAccessKey: `${keys.secretAccessKey.slice(1)}x` }),
+      'an unknown access key': await sign(iamCall(stack), { ...keys, accessKeyId: 'AKIAAAAAAAAAAAAAAAAA' }),
+      'another region': await sign(iamCall(stack), keys, { region: 'us-east-1' }),
+      'another service': await sign(iamCall(stack), keys, { service: 'execute-api' }),
+      'a date 10 minutes old': await sign(iamCall(stack), keys, { date: new Date(Date.now() - 10 * 60_000) }),
+    };
+    const marker = `refused-${randomUUID()}`;
+    for (const [name, request] of Object.entries(attempts)) {
+      const answer = await send(stack.enrich_iam_url, marked(request, marker));
+      expect({ name, status: answer.status }).toEqual({ name, status: 403 });
+      expectLambdaRefusal(answer);
+    }
+    expect(await flushedOutput(first!)).not.toContain(marker);
+  });
+
+  it('refuses every change to a signed request with 403, never 200 or 5xx (property, real HTTP)', async () => {
+    const { stack } = first!;
+    const keys = keysOf(stack);
+    const marker = `mutated-${randomUUID()}`;
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(arbitraryRequest(new URL(stack.enrich_iam_url).host), mutation, async (request, change) => {
+        const changed = change.apply(await sign(request, keys));
+        if (!changed) return;
+        sent += 1;
+        expectLambdaRefusal(await send(stack.enrich_iam_url, marked(changed, marker)));
+      }),
+      { numRuns: 300 },
+    );
+    expect(sent).toBeGreaterThan(250);
+    expect(await flushedOutput(first!)).not.toContain(marker);
+    process.stderr.write(`function URL property: ${sent} mutated signed requests, all 403 before the handler\n`);
+  }, 60_000);
+
+  it('keeps the HTTP API route on keys: never a SigV4 identity there', async () => {
+    const { stack } = first!;
+    const withKey = await enrich(stack, { subject: 'user-alice', tenant: 'acme' });
+    expect(withKey.status).toBe(200);
+    // Signed correctly with the stack's keys, but the HTTP API does not read signatures.
+    const api = new URL(stack.enrich_api_url);
+    const signed = await sign({ ...iamCall(stack), rawPath: api.pathname, headers: { host: api.host, 'content-type': 'application/json' } }, keysOf(stack));
+    const answer = await send(stack.enrich_api_url, signed);
+    expect(answer.status).toBe(401);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+  });
 
   it('refuses a call without a key', async () => {
     const response = await enrich(first!.stack, { subject: 'user-alice' }, {});
@@ -122,12 +261,15 @@ describe('npm start', () => {
     expect(await stop(first!.child)).toBe(true);
     expect(await portOpen(pgPort)).toBe(false);
     expect(await portOpen(Number(new URL(first!.stack.api_url).port))).toBe(false);
+    expect(await portOpen(Number(new URL(first!.stack.enrich_iam_url).port))).toBe(false);
   }, 30_000);
 
   it('reuses its data and API key on a second start', async () => {
     const second = await npmStart();
     try {
       expect(second.stack.api_key).toBe(first!.stack.api_key);
+      expect(second.stack.aws).toEqual(first!.stack.aws);
+      expect((await send(second.stack.enrich_iam_url, await sign(iamCall(second.stack), keysOf(second.stack)))).status).toBe(200);
       expect(second.output()).toContain('"count":0');
       expect((await enrich(second.stack, { subject: 'user-alice' })).status).toBe(200);
     } finally {

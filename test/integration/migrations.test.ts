@@ -4,8 +4,10 @@ import { createLogger } from '../../lib/observability/logger.js';
 import { testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
 import type { Database } from '../../lib/adapters/postgres/database.js';
-import { readdirSync } from 'node:fs';
-import { MIGRATIONS_DIR } from '../../lib/adapters/postgres/migrate.js';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EditedMigrationError, MIGRATIONS_DIR } from '../../lib/adapters/postgres/migrate.js';
 
 describe('migrations', () => {
   let url: string;
@@ -62,5 +64,19 @@ describe('migrations', () => {
     await expect(
       db.query('t', "INSERT INTO subject_roles (tenant_id, subject, role_id) VALUES ($1, 'u-1', $2)", [a!.id, role!.id]),
     ).rejects.toMatchObject({ status: 409, sqlState: '23503' });
+  });
+
+  it('refuse, before connecting, a checkout whose applied migration differs from checksums.txt', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'iam-edited-'));
+    try {
+      cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      appendFileSync(path.join(dir, '1763800000001_roles.sql'), '-- an afterthought\n');
+      const nowhere = 'postgres://postgres@127.0.0.1:1/nowhere'; // a connection attempt would fail otherwise
+      const refusal = migrate({ databaseUrl: nowhere, log, dir });
+      await expect(refusal).rejects.toBeInstanceOf(EditedMigrationError);
+      await expect(refusal).rejects.toThrow('1763800000001_roles.sql; applied migrations are never edited');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

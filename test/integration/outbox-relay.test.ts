@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { jetStreamPublisher } from '../../lib/adapters/nats/jetstream-publisher.js';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { postgresOutbox } from '../../lib/adapters/postgres/outbox.js';
+import { postgresOutboxBacklog } from '../../lib/adapters/postgres/outbox-backlog.js';
 import { postgresPolicyStore } from '../../lib/adapters/postgres/policy-store.js';
 import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
 import { createClient, deleteClient, rotateClientSecret, updateClient } from '../../lib/admin/clients.js';
@@ -186,6 +187,93 @@ describe('outbox relay to JetStream', () => {
     const credentialKey = /secret|access_token|registration|password|^token$/i;
     for (const message of messages) expect(keysOf(message.json).filter((key) => credentialKey.test(key))).toEqual([]);
     for (const secret of secrets) expect(messages.filter((m) => JSON.stringify(m.json).includes(secret))).toEqual([]);
+  });
+});
+
+describe('outbox relay function: the age of the oldest unpublished event', () => {
+  let nats: NatsServer;
+  let db: Database;
+  let relay: typeof import('../../functions/outbox-relay.js').handler;
+  const stdout: string[] = [];
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    [nats, db] = await Promise.all([startNatsServer(), testDatabase(url)]);
+    Object.assign(process.env, { DATABASE_URL: url, NATS_URL: nats.url, NATS_CONNECT_TIMEOUT_MS: '300', NATS_PUBLISH_TIMEOUT_MS: '300' });
+    jest.spyOn(process.stdout, 'write').mockImplementation((line: string | Uint8Array) => stdout.push(String(line)) > 0);
+    ({ handler: relay } = await import('../../functions/outbox-relay.js'));
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    // The function's own runtime (built at its import): close its pool and NATS connection.
+    const app = (await import('../../lib/events-runtime.js')).eventsRuntime();
+    await Promise.all([app.db.end(), app.publisher?.close()]);
+    await nats.dispose();
+    await db.end();
+  });
+
+  /** Runs the relay function once; returns its result and the age metric lines it wrote. */
+  const run = async () => {
+    stdout.length = 0;
+    const result = await relay(undefined, { getRemainingTimeInMillis: () => 15_000 });
+    const metrics = stdout
+      .filter((line) => line.includes('outbox_oldest_unpublished_age_seconds'))
+      .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<Record<string, unknown>> } });
+    return { result, metrics };
+  };
+  const add = async (count: number, ageSeconds: number) => {
+    for (let i = 0; i < count; i += 1) {
+      const event = cloudEvent('citadel.iam.tenant.created', `tenants/age-${i}`, 'test-admin', { slug: `age-${i}` });
+      await postgresOutbox(db).add(event);
+      // Written `ageSeconds` ago (the newest of them a little later).
+      await db.query('test.backdate', `UPDATE outbox SET created_at = now() - make_interval(secs => $2) WHERE id = $1`, [event.id, ageSeconds - i]);
+    }
+  };
+
+  it('emits 0 as an EMF gauge of the service when nothing waits', async () => {
+    const { result, metrics } = await run();
+
+    expect(result.oldestUnpublishedAgeSeconds).toBe(0);
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]).toMatchObject({ service: 'iam-service', outbox_oldest_unpublished_age_seconds: 0 });
+    expect(metrics[0]!._aws.CloudWatchMetrics).toEqual([
+      { Namespace: 'Citadel/IamService', Dimensions: [['service']], Metrics: [{ Name: 'outbox_oldest_unpublished_age_seconds', Unit: 'Seconds' }] },
+    ]);
+  });
+
+  it('emits the age of the oldest unpublished event on every run while NATS is down, and 0 once the backlog is published', async () => {
+    await add(3, 120);
+    // A published event older than all of them does not count.
+    await db.query('test.old_published', `INSERT INTO outbox (id, subject, event, created_at, published_at) VALUES (gen_random_uuid(), 'x', '{}', now() - interval '1 hour', now())`);
+    await nats.stop();
+
+    const first = await run();
+    expect(first.result).toMatchObject({ published: 0, failed: 1 });
+    expect(first.metrics).toHaveLength(1);
+    const age = first.metrics[0]!.outbox_oldest_unpublished_age_seconds as number;
+    expect(age).toBeGreaterThanOrEqual(120);
+    expect(age).toBeLessThan(125);
+    const second = await run();
+    expect(second.metrics).toHaveLength(1);
+    expect(second.metrics[0]!.outbox_oldest_unpublished_age_seconds as number).toBeGreaterThanOrEqual(age);
+
+    await nats.restart();
+    const recovered = await run();
+    expect(recovered.result).toMatchObject({ published: 3, failed: 0, oldestUnpublishedAgeSeconds: 0 });
+    expect(recovered.metrics.map((line) => line.outbox_oldest_unpublished_age_seconds)).toEqual([0]);
+  });
+
+  it('reads the age from the partial index on unpublished events, not by scanning the outbox', async () => {
+    const plan = await db.transaction('test.plan', async (tx) => {
+      // Few rows make a sequential scan the cheaper plan; forbid it to see the index is usable.
+      await tx.query('test.no_seqscan', 'SET LOCAL enable_seqscan = off');
+      return tx.query<{ 'QUERY PLAN': string }>(
+        'test.explain',
+        `EXPLAIN SELECT coalesce(round(extract(epoch FROM now() - min(created_at)), 3), 0)::float8 AS age FROM outbox WHERE published_at IS NULL`,
+      );
+    });
+    expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('outbox_unpublished_idx');
+    expect(await postgresOutboxBacklog(db).oldestUnpublishedAgeSeconds()).toBe(0);
   });
 });
 

@@ -3,18 +3,14 @@
  * the CloudFormation template and one esbuild-bundled ESM zip per function. Runs the real CLI once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ADMIN_ROUTES } from '../../lib/admin/routes.js';
 import { readZip, type ZipEntry } from '../../scripts/zip.js';
+import { offlineEnv, packageService, run, type Resource, type Template } from '../support/package-service.js';
 
-const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const stage = 'pkgtest';
 /**
  * Secret-looking values in the packaging machine's environment (an operator's shell, a CI job):
@@ -29,32 +25,6 @@ const CANARIES = {
   DATABASE_URL: 'postgres://iam:canary-database-password@db.internal:5432/iam',
 };
 const enrichHandler = 'functions/enrich-token.handler';
-
-interface Resource {
-  Type: string;
-  Properties: Record<string, unknown>;
-}
-interface Template {
-  Resources: Record<string, Resource>;
-}
-
-/** The environment of a machine with no AWS credentials and nothing to phone home to. */
-function offlineEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && key !== 'NODE_OPTIONS'),
-  );
-  return {
-    ...env,
-    CI: 'true',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
-    SLS_INTERACTIVE_SETUP_DISABLE: '1',
-    AWS_SHARED_CREDENTIALS_FILE: path.join(tmpdir(), 'no-aws-credentials'),
-    AWS_CONFIG_FILE: path.join(tmpdir(), 'no-aws-config'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-}
-
 
 describe('serverless package', () => {
   let packageDir: string;
@@ -76,23 +46,11 @@ describe('serverless package', () => {
 
   beforeAll(async () => {
     packageDir = await mkdtemp(path.join(tmpdir(), 'iam-service-package-'));
-    await run(
-      process.execPath,
-      [
-        path.join(repoRoot, 'node_modules/.bin/serverless'),
-        'package',
-        '--stage',
-        stage,
-        '--package',
-        packageDir,
-        '--param=enrichProvisionedConcurrency=2',
-        '--param=databaseUrl=postgres://iam-proxy.internal:5432/iam?sslmode=require',
-      ],
-      { cwd: repoRoot, env: { ...offlineEnv(), ...CANARIES }, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
-    );
-    template = JSON.parse(
-      await readFile(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-    ) as Template;
+    template = await packageService(packageDir, {
+      stage,
+      params: { enrichProvisionedConcurrency: 2, databaseUrl: 'postgres://iam-proxy.internal:5432/iam?sslmode=require' },
+      env: CANARIES,
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -147,10 +105,10 @@ describe('serverless package', () => {
     expect(publicPermissions).toEqual([]);
   });
 
-  it('keeps the log group for 30 days', () => {
+  it('keeps every log group (the functions’ and the HTTP API access log) for 365 days', () => {
     const logGroups = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups.length).toBeGreaterThan(0);
-    for (const group of logGroups) expect(group.Properties['RetentionInDays']).toBe(30);
+    expect(logGroups.length).toBe(30);
+    for (const group of logGroups) expect(group.Properties['RetentionInDays']).toBe(365);
   });
 
   it('packages enrich-token as a zip holding the bundled .mjs handler and its source map', async () => {
@@ -217,7 +175,7 @@ describe('serverless package', () => {
       .map((r) => r.Properties['RouteKey'] as string)
       .sort();
     // forward-auth answers any method, on its path and below it (Envoy appends the client's path).
-    const system = ['GET /system/idp-health', 'ANY /system/forward-auth', 'ANY /system/forward-auth/{proxy+}'];
+    const system = ['GET /system/idp-health', 'ANY /system/forward-auth', 'ANY /system/forward-auth/{proxy+}', 'POST /system/enrich-token'];
     expect(routes).toEqual([...Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`), ...system].sort());
     const integrations = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration');
     const targets = integrations.map((r) => JSON.stringify(r.Properties['IntegrationUri']));
@@ -271,7 +229,7 @@ describe('serverless package', () => {
         .filter((statement) => statement.Action === 'secretsmanager:GetSecretValue')
         .flatMap((statement) => [statement.Resource].flat().map((resource) => (resource as { 'Fn::Sub': string })['Fn::Sub']));
       const named = Object.entries(variablesOf(fn))
-        .filter(([name]) => name.endsWith('_SECRET_ID') && !(name === 'NATS_SECRET_ID' && roleId === 'EnrichTokenRole') && !(name !== 'RAUTH_SECRET_ID' && roleId === 'IdpHealthRole'))
+        .filter(([name]) => name.endsWith('_SECRET_ID') && !(name === 'NATS_SECRET_ID' && roleId === 'EnrichTokenRole') && !(name === 'NATS_SECRET_ID' && roleId === 'IdpHealthRole'))
         .map(([, value]) => arnOf(String(value)));
       expect({ role: roleId, secrets: secretArns.sort() }).toEqual({ role: roleId, secrets: named.sort() });
     }
@@ -324,10 +282,10 @@ describe('serverless package', () => {
         `Citadel/IamService/${stage} http_request_duration_seconds`,
         `Citadel/IamService/${stage} idp_adapter_errors_total`,
         `Citadel/IamService/${stage} database_errors_total`,
-        'AWS/Lambda Errors',
-        'AWS/Lambda Throttles',
+        `Citadel/IamService/${stage} outbox_oldest_unpublished_age_seconds`,
       ]),
     );
+    // Lambda's Errors and Throttles of every function: serverless-template.test.ts.
     const latency = alarms.find((a) => a.Properties['MetricName'] === 'http_request_duration_seconds')!;
     expect(latency.Properties).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 0.3, Dimensions: [{ Name: 'handler', Value: '/system/enrich-token' }] });
     const database = alarms.find((a) => a.Properties['MetricName'] === 'database_errors_total')!;

@@ -3,13 +3,15 @@
  * maps BOOTSTRAP_ADMIN_SUBJECT to the platform admin role. Safe to run twice: applied
  * migrations are recorded in `pgmigrations`, and the bootstrap mapping is an upsert.
  * It takes node-pg-migrate's advisory lock, so run it against the primary, not RDS Proxy.
+ * It refuses a checkout whose migrations differ from migrations/checksums.txt before it connects:
+ * an edited migration would leave databases that ran the old text with another schema.
  */
-import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../../observability/logger.js';
 import { createDatabase } from './database.js';
+import { checkChecksums, EDITED_MESSAGE, MIGRATIONS_DIR, MISSING_MESSAGE } from './migration-files.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+export { MIGRATIONS_DIR };
 export const PLATFORM_TENANT_ID = '00000000-0000-4000-8000-000000000001';
 export const PLATFORM_ADMIN_ROLE_ID = '00000000-0000-4000-8000-000000000002';
 
@@ -17,12 +19,26 @@ export interface MigrateOptions {
   databaseUrl: string;
   bootstrapAdminSubject?: string | undefined;
   log: Logger;
+  /** migrations/ unless a test points elsewhere. */
+  dir?: string;
 }
 
-export async function migrate({ databaseUrl, bootstrapAdminSubject, log }: MigrateOptions): Promise<string[]> {
+export class EditedMigrationError extends Error {
+  constructor(readonly files: readonly string[]) {
+    super(`migrations differ from migrations/checksums.txt: ${files.join(', ')}; ${EDITED_MESSAGE}`);
+  }
+}
+
+export async function migrate({ databaseUrl, bootstrapAdminSubject, log, dir = MIGRATIONS_DIR }: MigrateOptions): Promise<string[]> {
+  const { edited, missing } = checkChecksums(dir);
+  if (edited.length > 0) throw new EditedMigrationError(edited);
+  // A new migration without its line yet is normal while it is being written; the tests fail on it.
+  if (missing.length > 0) log.warn('migrations without a checksum', { migrations: missing, detail: MISSING_MESSAGE });
   const applied = await runner({
     databaseUrl,
-    dir: MIGRATIONS_DIR,
+    dir,
+    // Only *.sql are migrations (checksums.txt sits beside them).
+    ignorePattern: '(?!.*\\.sql$).*',
     direction: 'up',
     migrationsTable: 'pgmigrations',
     checkOrder: true,
