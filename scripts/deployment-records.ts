@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { createDatabase } from '../lib/adapters/postgres/database.js';
+import { oneConnection } from '../lib/adapters/postgres/migrate.js';
 import type { Logger } from '../lib/observability/logger.js';
 import type { DeploymentRecord } from './rollback-decision.js';
 
@@ -86,16 +86,7 @@ export async function targetRecord(s3: S3Client, bucket: string, key: string): P
 
 /** The names in `pgmigrations`, in the order they ran; a read-only transaction. */
 export async function appliedMigrations(databaseUrl: string, log: Logger): Promise<string[]> {
-  const db = createDatabase({
-    url: databaseUrl,
-    poolMax: 1,
-    connectTimeoutMs: 5_000,
-    idleTimeoutMs: 1_000,
-    queryTimeoutMs: 10_000,
-    namedStatements: false,
-    log,
-    metrics: { databaseError: () => undefined },
-  });
+  const db = oneConnection(databaseUrl, log);
   try {
     return await db.transaction('rollback_check', async (tx) => {
       await tx.query('rollback_check.read_only', 'SET TRANSACTION READ ONLY');

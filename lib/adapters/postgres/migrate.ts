@@ -8,7 +8,7 @@
  */
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../../observability/logger.js';
-import { createDatabase } from './database.js';
+import { createDatabase, type Database } from './database.js';
 import { checkChecksums, EDITED_MESSAGE, MIGRATIONS_DIR, MISSING_MESSAGE } from './migration-files.js';
 
 export { MIGRATIONS_DIR };
@@ -57,16 +57,7 @@ export async function migrate({ databaseUrl, bootstrapAdminSubject, log, dir = M
 }
 
 async function mapBootstrapAdmin(databaseUrl: string, subject: string, log: Logger): Promise<void> {
-  const db = createDatabase({
-    url: databaseUrl,
-    poolMax: 1,
-    connectTimeoutMs: 5_000,
-    idleTimeoutMs: 1_000,
-    queryTimeoutMs: 10_000,
-    namedStatements: false,
-    log,
-    metrics: { databaseError: () => undefined },
-  });
+  const db = oneConnection(databaseUrl, log);
   try {
     await db.transaction('bootstrap_admin', async (tx) => {
       await tx.query(
@@ -86,4 +77,18 @@ async function mapBootstrapAdmin(databaseUrl: string, subject: string, log: Logg
   } finally {
     await db.end();
   }
+}
+
+/** One connection for a one-off task (migrate's bootstrap mapping, rollback's check), not a request path. */
+export function oneConnection(databaseUrl: string, log: Logger): Database {
+  return createDatabase({
+    url: databaseUrl,
+    poolMax: 1,
+    connectTimeoutMs: 5_000,
+    idleTimeoutMs: 1_000,
+    queryTimeoutMs: 10_000,
+    namedStatements: false,
+    log,
+    metrics: { databaseError: () => undefined },
+  });
 }
