@@ -7,8 +7,8 @@
  * | outcome                                             | answer to Cognito                                    |
  * | --------------------------------------------------- | ---------------------------------------------------- |
  * | claims                                              | the event with our claims in the ID and access tokens (client credentials: the access token) |
- * | a subject that is none of ours                      | the event as sent: the tokens carry no claims of ours |
- * | suspended or unknown tenant, ambiguous, too large   | throw: Cognito refuses the sign-in                   |
+ * | a subject in no tenant at all (whatever it names)   | the event as sent: the tokens carry no claims of ours |
+ * | custom:tenant names a tenant the subject is not in, or an unknown or suspended one; several tenants and no home; too large | throw: Cognito refuses the sign-in (the same message whether the slug exists) |
  * | store down, or slower than the query timeout        | throw a generic message: fail closed                 |
  *
  * Cognito shows a trigger's error message to the app ("PreTokenGeneration failed with error …"),
@@ -79,11 +79,11 @@ export function cognitoAnswer(event: PreTokenGenerationEvent, claims: Claims, pr
   return { ...event, response: { ...event.response, claimsAndScopeOverrideDetails: details } };
 }
 
-/** As for Hydra: a subject that is none of ours is no change; every other refusal denies (403). */
+/** As for Hydra: a subject in no tenant at all is no change; every other refusal denies (403). */
 export function cognitoRefusal(error: AppError): AppError | 'no-change' {
   if (noneOfOurs(error)) return 'no-change';
   if (error instanceof ConflictError && error.code === 'tenant-required') {
-    return new ForbiddenError('The user belongs to several tenants; their custom:tenant attribute must name the one to sign in to.', 'tenant-required');
+    return new ForbiddenError('The user belongs to several tenants and has no home tenant; their custom:tenant attribute must name the one to sign in to.', 'tenant-required');
   }
   return deny(error);
 }

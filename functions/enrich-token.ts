@@ -2,10 +2,11 @@
  * POST /system/enrich-token — the gateway's call on every login: subject → claims.
  * Reached through a Function URL (AWS_IAM) or with an X-API-Key. The body's shape says which
  * gateway is calling (lib/gateway/dialects.ts): the native request, Ory Hydra's token hook or
- * Ory Oathkeeper's hydrator; all three run the same lookup.
+ * Ory Oathkeeper's hydrator; all three run the same lookup and fail closed (README, "Security").
  */
 import { AppError } from '../lib/errors.js';
 import {
+  deny,
   dialectOf,
   hydraAnswer,
   hydraQuery,
@@ -24,7 +25,7 @@ import { runtime } from '../lib/runtime.js';
 import * as z from '../lib/schema.js';
 
 const printable = (max: number) =>
-  z.string().check(z.minLength(1), z.maxLength(max), z.regex(/^[^\u0000-\u001f\u007f]+$/, 'must be printable text'));
+  z.string().check(z.minLength(1), z.maxLength(max), z.visibleText);
 
 export const enrichTokenRequest = z.strictObject({
   subject: printable(255),
@@ -64,7 +65,12 @@ export const handler = httpFunction(
       const session = validate(oathkeeperSession, context.body);
       const query = oathkeeperQuery(session);
       if (!query) return { status: 200, body: session };
-      return { status: 200, body: oathkeeperAnswer(session, await enrichToken(app, query), profile) };
+      try {
+        return { status: 200, body: oathkeeperAnswer(session, await enrichToken(app, query), profile) };
+      } catch (error) {
+        // Oathkeeper knows allow and deny: every refusal is a 403, whatever the tenant's existence.
+        throw error instanceof AppError ? deny(error) : error;
+      }
     }
     const body = validate(enrichTokenRequest, context.body);
     return { status: 200, body: await enrichToken(app, { subject: body.subject, tenant: body.tenant, clientId: body.client_id }) };

@@ -9,25 +9,24 @@
  * | -------------------------------------------------------------------- | -------------------------- |
  * | allowed                                                              | 200 + X-Auth-Subject, -Tenant, -Roles, -Permissions |
  * | no token, or one that does not verify (bad, expired, foreign key)   | 401 + WWW-Authenticate: Bearer |
- * | unknown subject or tenant, suspended, ambiguous, over the claim budget | 403                     |
+ * | a subject in no tenant, or naming one it is not in (unknown, suspended or not a member: the same 403), suspended member, several tenants and no home, over the claim budget | 403 |
+ * | an auth URL query it cannot understand (lib/gateway/forward-auth-query.ts) | 400        |
  * | store or IdP down                                                    | 503 (nginx: 500; all deny) |
  *
- * The tenant comes from the verified token or from the `tenant` query parameter of the exact
- * path, which only the gateway's configuration writes. Everything else a gateway passes on is the
- * end user's and is never read: X-Tenant, X-Auth-*, X-Forwarded-*, X-Original-URI. Envoy appends
- * the client's path and query to its path prefix, so on a longer path the query is the client's
- * and is ignored.
+ * The tenant comes from the verified token or from the auth URL's `tenant` query parameter, on
+ * `/system/forward-auth`, its trailing slash or any path under it, behind any stage or base-path
+ * prefix (lib/gateway/forward-auth-query.ts says whose `tenant=` is whose with Envoy). Nothing
+ * else a gateway passes on is read: X-Tenant, X-Auth-*, X-Forwarded-*, X-Original-URI.
  */
 import { AppError, ForbiddenError, UnauthorizedError } from '../lib/errors.js';
 import { forwardAuthRuntime } from '../lib/forward-auth-runtime.js';
-import { deny, forwardHeaders, tenantSlug } from '../lib/gateway/dialects.js';
+import { deny, forwardHeaders } from '../lib/gateway/dialects.js';
+import { operatorTenant } from '../lib/gateway/forward-auth-query.js';
 import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';
-import { validate } from '../lib/http/json-body.js';
 import { httpFunction } from '../lib/http/stack.js';
 import { tokenClaims } from '../lib/policy/claim-profile.js';
 import type { Claims } from '../lib/policy/claims.js';
 import { enrichToken } from '../lib/policy/enrich-token.js';
-import * as z from '../lib/schema.js';
 
 const NAME = '/system/forward-auth';
 // RFC 9110 §11.1, §11.4: the scheme is case-insensitive and followed by one or more spaces.
@@ -35,11 +34,6 @@ const BEARER = /^bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 const CHALLENGE = 'Bearer realm="iam-service"';
 /** What a header value may carry unchanged through every gateway: visible ASCII, inner spaces. */
 const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
-
-/** The auth URL's query, as the gateway operator wrote it (`?tenant=acme`); anything else is a typo. */
-export const gatewayQuery = z.strictObject({
-  tenant: z.optional(tenantSlug),
-});
 
 const app = forwardAuthRuntime();
 const profile = app.config.claims;
@@ -53,7 +47,7 @@ export const handler = httpFunction(
   },
   async (event, context) => {
     context.dialect = 'forward-auth';
-    const configured = event.rawPath === NAME ? validate(gatewayQuery, event.queryStringParameters ?? {}, 'auth URL query') : {};
+    const configured = { tenant: operatorTenant(event.rawPath, event.rawQueryString) };
     const bearer = BEARER.exec(event.headers?.authorization ?? '');
     if (!bearer) throw new UnauthorizedError('An Authorization: Bearer <access token> header is required.', CHALLENGE);
     const user = await app.bearer.verify(bearer[1]!);

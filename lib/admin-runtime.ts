@@ -30,6 +30,7 @@ function build(base: Runtime): AdminRuntime {
     issuer: requireIdpIssuer(config),
     audience: config.idp.audience,
     algorithms: config.idp.algorithms,
+    allowJwtTyp: config.idp.allowJwtTyp,
     timeoutMs: config.idp.timeoutMs,
     metrics,
   });

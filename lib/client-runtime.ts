@@ -1,11 +1,11 @@
 /**
  * The client functions' composition: the admin runtime plus the IdP adapter (RFC 7591/7592),
- * the sealer for registration access tokens and, for reconcile, the IdP's admin inventory.
+ * the IdP's admin API (reconcile's inventory, and the way back to a client whose registration
+ * access token went stale) and the sealer for registration access tokens.
  * The registration token and the sealing keys come from the credential sources (Secrets
  * Manager in AWS), read again when the IdP refuses the token.
  */
 import type { ClientDeps, TokenSealer } from './admin/clients.js';
-import type { IdpInventory } from './admin/idp-admin.js';
 import type { IdpHttpOptions } from './adapters/rauth/idp-http.js';
 import { inventoryClient } from './adapters/rauth/inventory-client.js';
 import { registrationClient } from './adapters/rauth/registration-client.js';
@@ -21,7 +21,6 @@ import { SecretUnavailableError } from './secrets/secret-store.js';
 export type ClientRuntime = AdminRuntime & ClientDeps;
 
 let current: ClientRuntime | undefined;
-let reconciling: (ClientRuntime & { inventory: IdpInventory }) | undefined;
 
 export function clientRuntime(env: Env = processEnv()): ClientRuntime {
   current ??= startOrExplain(() => {
@@ -33,20 +32,14 @@ export function clientRuntime(env: Env = processEnv()): ClientRuntime {
       registrationEndpoint: idp.registrationEndpoint,
       softwareId: idp.softwareId,
     });
-    return { ...base, idp: client, sealer: sealer(base.credentials.clientTokenKeys) };
+    const inventory = inventoryClient({ ...idpCalls(base), adminUrl: requireIdpAdminApi(base.config), softwareId: idp.softwareId });
+    return { ...base, idp: client, inventory, sealer: sealer(base.credentials.clientTokenKeys) };
   });
   return current;
 }
 
-/** The reconcile function additionally needs the IdP's admin API (RAUTH_ADMIN_API_URL). */
-export function reconcileRuntime(env: Env = processEnv()): ClientRuntime & { inventory: IdpInventory } {
-  reconciling ??= startOrExplain(() => {
-    const base = clientRuntime(env);
-    const inventory = inventoryClient({ ...idpCalls(base), adminUrl: requireIdpAdminApi(base.config), softwareId: base.config.idp.softwareId });
-    return { ...base, inventory };
-  });
-  return reconciling;
-}
+/** The reconcile function's composition: the client functions' (it needs the same parts). */
+export const reconcileRuntime = (env: Env = processEnv()): ClientRuntime => clientRuntime(env);
 
 /** What every call to R-Auth's client APIs shares: bounds, counting, and the registration token. */
 function idpCalls({ config, credentials, metrics, log }: AdminRuntime): IdpHttpOptions {

@@ -105,6 +105,7 @@ const envSchema = z.object({
     ),
     ['ES256', 'RS256', 'PS256', 'EdDSA'],
   ),
+  ADMIN_TOKEN_ALLOW_JWT_TYP: flag(false),
   IDP_TIMEOUT_MS: integer(100, 30_000, 3_000),
   IDP_HEALTH_MAX_AGE_SECONDS: integer(1, 3_600, 90),
   RAUTH_REGISTRATION_TOKEN: z.optional(z.string().check(z.minLength(16), z.maxLength(4096))),
@@ -158,6 +159,11 @@ export interface Config {
     readonly forwardAuthAudience: string;
     /** Signature algorithms accepted on admin tokens (never `none`). */
     readonly algorithms: readonly string[];
+    /**
+     * Bearer tokens (admin and forward-auth) must be typed `at+jwt` (RFC 9068); true also accepts
+     * `typ: JWT`, for IdPs that issue no RFC 9068 tokens. A token without `typ` is always refused.
+     */
+    readonly allowJwtTyp: boolean;
     readonly timeoutMs: number;
     /**
      * GET /system/idp-health serves the stored probe report while it is younger than this;
@@ -245,6 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       audience: e.ADMIN_TOKEN_AUDIENCE,
       forwardAuthAudience: e.FORWARD_AUTH_AUDIENCE ?? e.ADMIN_TOKEN_AUDIENCE,
       algorithms: e.ADMIN_TOKEN_ALGORITHMS,
+      allowJwtTyp: e.ADMIN_TOKEN_ALLOW_JWT_TYP,
       timeoutMs: e.IDP_TIMEOUT_MS,
       healthMaxAgeSeconds: e.IDP_HEALTH_MAX_AGE_SECONDS,
       maxResponseBytes: e.IDP_MAX_RESPONSE_BYTES,
@@ -305,9 +312,9 @@ export function requireClientProvisioning(config: Config): string {
   return config.idp.issuer!;
 }
 
-/** The IdP's admin API, for the reconcile function, which cannot see orphans without it. */
+/** The IdP's admin API, for the client functions: reconcile's inventory, and the way back to a client whose registration access token went stale. */
 export function requireIdpAdminApi(config: Config): string {
-  if (!config.idp.adminApiUrl) throw new ConfigError([{ path: 'RAUTH_ADMIN_API_URL', message: 'is required by the client reconcile function' }]);
+  if (!config.idp.adminApiUrl) throw new ConfigError([{ path: 'RAUTH_ADMIN_API_URL', message: 'is required by the client functions (admin API of R-Auth)' }]);
   return config.idp.adminApiUrl;
 }
 

@@ -45,6 +45,7 @@ function build(base: Runtime): ForwardAuthRuntime {
     issuer: config.idp.issuer,
     audience: config.idp.forwardAuthAudience,
     algorithms: config.idp.algorithms,
+    allowJwtTyp: config.idp.allowJwtTyp,
     timeoutMs: config.idp.timeoutMs,
     metrics,
   });

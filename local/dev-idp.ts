@@ -2,8 +2,8 @@
  * A development stand-in for R-Auth: `oidc-provider` on loopback, for `npm start` and the tests.
  * It issues client-credentials access tokens as ES256 JWTs for one resource (the iam-service
  * audience), and speaks dynamic client registration (RFC 7591/7592) behind an initial access
- * token, as the IdP adapter will, and a Hydra-shaped admin API that lists and deletes the
- * registered clients (the inventory adapter's counterpart). State lives in memory: a restart
+ * token, as the IdP adapter will, and a Hydra-shaped admin API that lists, reads, replaces and
+ * deletes the registered clients (the inventory adapter's counterpart). State lives in memory: a restart
  * forgets registered clients.
  */
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
@@ -28,8 +28,10 @@ export interface DevIdp {
   registrationEndpoint: string;
   /**
    * The Hydra-shaped admin API (`${issuer}/admin`): `GET /clients?page_size=&page_token=` lists
-   * the dynamically registered clients (`Link: <…>; rel="next"` while more remain) and
-   * `DELETE /clients/{id}` deletes one; both require `Authorization: Bearer <initialAccessToken>`.
+   * the dynamically registered clients (`Link: <…>; rel="next"` while more remain);
+   * `GET`, `PUT` and `DELETE /clients/{id}` read, replace and delete one, as Hydra does (a PUT
+   * kills the client's registration access tokens; see local/dev-idp-admin-api.ts). All require
+   * `Authorization: Bearer <initialAccessToken>`.
    */
   adminApiUrl: string;
   initialAccessToken: string;
@@ -110,7 +112,9 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     throw error;
   }
   const oidcCallback = provider.callback();
-  const serveAdminApi = adminApi({ issuer, store, initialAccessToken });
+  // Checked as oidc-provider checks a registration (it throws InvalidClientMetadata).
+  const validate = (properties: Record<string, unknown>) => provider.Client.validate(properties as ClientMetadata);
+  const serveAdminApi = adminApi({ issuer, store, initialAccessToken, validate });
   server.on('request', (req, res) => {
     if (!serveAdminApi(req, res)) void oidcCallback(req, res);
   });

@@ -56,7 +56,11 @@ function decodeAll(params: Record<string, string>): Record<string, string> | und
 }
 
 function compile(path: string): RegExp {
-  const source = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
+  // `{name+}` is API Gateway's greedy variable (the rest of the path, here also empty: the trailing slash).
+  const source = path
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\{(\w+)\\\+\}/g, '(?<$1>.*)')
+    .replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
   return new RegExp(`^${source}$`);
 }
 

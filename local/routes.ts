@@ -9,9 +9,9 @@ import type { Route } from './http-front.js';
 
 /**
  * forward-auth answers whatever method the gateway sends (nginx and Traefik: GET; Envoy: the
- * client's). The front matches one method per route, so it gets one route per method. Envoy's
- * longer paths (`/system/forward-auth/<client path>`) are served in AWS only: the front's path
- * parameters are one segment each.
+ * client's). The front matches one method per route, so it gets one route per method, on both
+ * of serverless.yml's paths: `/system/forward-auth` and `/system/forward-auth/{proxy+}` (a trailing
+ * slash, Envoy's `path_prefix` + the client's path).
  */
 const FORWARD_AUTH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -24,7 +24,9 @@ export async function loadRoutes(options: { admin: boolean }): Promise<Route[]> 
     { method: 'POST', path: '/system/enrich-token', file: 'enrich-token' },
     ...(options.admin ? [{ method: 'GET', path: '/system/idp-health', file: 'idp-health' }] : []),
     // Like the admin routes, forward-auth verifies tokens against the IdP: served with them.
-    ...(options.admin ? FORWARD_AUTH_METHODS.map((method) => ({ method, path: '/system/forward-auth', file: 'forward-auth' })) : []),
+    ...(options.admin
+      ? FORWARD_AUTH_METHODS.flatMap((method) => ['/system/forward-auth', '/system/forward-auth/{proxy+}'].map((path) => ({ method, path, file: 'forward-auth' })))
+      : []),
     ...(options.admin ? Object.values(ADMIN_ROUTES) : []),
   ];
   // One at a time: jest's ESM loader fails on concurrent dynamic imports of shared modules.

@@ -52,5 +52,14 @@ export async function seedDemoPolicy(db: Database): Promise<void> {
         [m.tenant, m.subject, m.roles],
       );
     }
+    // user-bob's home is acme (mapped there first). A .local database seeded before home tenants
+    // existed has him with none (the migration keeps a multi-tenant subject's 409): give it the
+    // same demo as a fresh one. A no-op once set.
+    await tx.query(
+      'seed.home',
+      `INSERT INTO subject_homes (subject, tenant_id) SELECT $1, id FROM tenants WHERE slug = $2
+       ON CONFLICT (subject) DO NOTHING`,
+      [DEMO.multiTenantSubject, DEMO.tenant],
+    );
   });
 }

@@ -10,6 +10,10 @@
  * 3. What no compensation can reach — an IdP success whose response was lost, a compensation
  *    that fails too, a deleted client whose row outlived the commit — reconcile repairs
  *    (lib/admin/reconcile.ts): Postgres is the source of truth for which clients exist.
+ * 4. An update or rotation applied at the IdP whose answer was lost leaves the row with a
+ *    registration access token the IdP has replaced. The next change of that client (and
+ *    reconcile) then goes through the IdP's admin API instead (lib/admin/client-at-idp.ts), so
+ *    the client stays manageable; a delete is never answered 204 while the IdP may still have it.
  *
  * Client secrets are never stored: create and rotate return one once, outside the idempotency
  * record, so a replay never shows it again. The registration access token is sealed at rest.
@@ -17,22 +21,19 @@
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { cloudEvent } from '../events/catalog.js';
 import type { Logger } from '../observability/logger.js';
-import type { ClientMetadata, ClientRef, ClientRegistration, IdpAdmin } from './idp-admin.js';
+import { deleteAtIdp, type IdpSide, metadataOf, refOf, rotateAtIdp, sealed, updateAtIdp } from './client-at-idp.js';
+import type { ClientMetadata, ClientRef, ClientRegistration } from './idp-admin.js';
 import type { Client, PageRequest } from './model.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import type { Lock, PolicyRepositories } from './ports.js';
+import { lockRoles, lockTenant } from './lock-order.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { clientView, pageView } from './views.js';
 
-/** Seals and opens registration access tokens (AES-256-GCM; lib/crypto/sealed.ts; keys may come from Secrets Manager). */
-export interface TokenSealer {
-  seal(token: string): Promise<string>;
-  open(sealed: string): Promise<string>;
-}
+export type { TokenSealer } from './client-at-idp.js';
 
-export interface ClientDeps extends Deps {
-  idp: IdpAdmin;
-  sealer: TokenSealer;
+/** The IdP's registration API (RFC 7591/7592) and its admin API (`inventory`), which recovers a client whose registration access token went stale. */
+export interface ClientDeps extends Deps, IdpSide {
   log: Logger;
 }
 
@@ -81,23 +82,6 @@ async function requireClient(repos: PolicyRepositories, tenantId: string, client
   return client;
 }
 
-const metadataOf = (m: ClientMetadata): ClientMetadata => ({
-  client_name: m.client_name,
-  grant_types: m.grant_types,
-  redirect_uris: m.redirect_uris,
-  scope: m.scope,
-  token_endpoint_auth_method: m.token_endpoint_auth_method,
-});
-
-export async function refOf(client: Client, sealer: TokenSealer): Promise<ClientRef> {
-  return { client_id: client.clientId, registration_client_uri: client.registration.uri, registration_access_token: await sealer.open(client.registration.sealedToken) };
-}
-
-export const sealed = async (r: ClientRef, sealer: TokenSealer): Promise<Client['registration']> => ({
-  uri: r.registration_client_uri,
-  sealedToken: await sealer.seal(r.registration_access_token),
-});
-
 /** The live answer gets the secret; the stored (replayable) one never does. */
 function withSecret(reply: Reply, secret: string | undefined): Reply {
   if (reply.replayed || secret === undefined) return reply;
@@ -113,7 +97,7 @@ async function keepLatest(deps: ClientDeps, tenantId: string, ref: ClientRef): P
   try {
     await deps.store.transaction('client.keep_registration', async (tx) => tx.clients.keepRegistration(tenantId, ref.client_id, await sealed(ref, deps.sealer)));
   } catch (error) {
-    deps.log.error('could not store the IdP’s new registration access token; the client needs the IdP admin to manage it', { client_id: ref.client_id }, error);
+    deps.log.error('could not store the IdP’s new registration access token; the client’s next change goes through the IdP admin API', { client_id: ref.client_id }, error);
   }
 }
 
@@ -131,7 +115,8 @@ export async function createClient(deps: ClientDeps, ctx: MutationContext, slug:
   let registered: (ClientRegistration & { client_secret?: string }) | undefined;
   try {
     const reply = await mutate(deps, ctx, 'client.create', async (tx) => {
-      const tenant = await requireTenant(tx, slug);
+      const tenant = await lockTenant(tx, slug);
+      await lockRoles(tx, tenant.id, input.roles);
       await checkClient(tx, tenant.id, input);
       registered = await deps.idp.register(metadataOf(input));
       const client = await tx.clients.create(tenant.id, {
@@ -149,7 +134,7 @@ export async function createClient(deps: ClientDeps, ctx: MutationContext, slug:
         tenant,
         events: [cloudEvent('citadel.iam.client.created', target(slug, client.clientId), ctx.actor, view)],
       };
-    });
+    }, { retry: () => registered === undefined }); // never past the IdP call: it would register twice
     return withSecret(reply, registered?.client_secret);
   } catch (error) {
     const orphan = registered;
@@ -170,10 +155,12 @@ export async function listClients(deps: Deps, slug: string, page: PageRequest): 
 }
 
 export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug: string, clientId: string, ifMatch: IfMatch, change: ClientChange) {
-  let undo: { tenantId: string; ref: ClientRef; previous: ClientMetadata } | undefined;
+  let undo: { tenantId: string; ref: ClientRef; fresh: boolean; previous: ClientMetadata } | undefined;
   try {
     return await mutate(deps, ctx, 'client.update', async (tx) => {
-      const tenant = await requireTenant(tx, slug);
+      // Tenant, the roles to assign, then the client's subject and row (lib/admin/lock-order.ts).
+      const tenant = await lockTenant(tx, slug);
+      if (change.roles) await lockRoles(tx, tenant.id, change.roles);
       const client = await requireClient(tx, tenant.id, clientId, { lock: true });
       checkVersion(client.version, ifMatch);
       const { roles = client.roles, ...metadataChange } = change;
@@ -182,12 +169,14 @@ export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug:
       let metadata: ClientMetadata | undefined;
       let registration: Client['registration'] | undefined;
       if (!sameMetadata(wanted, client.metadata)) {
-        const updated = await deps.idp.update(await refOf(client, deps.sealer), wanted);
-        undo = { tenantId: tenant.id, ref: updated, previous: client.metadata };
-        metadata = metadataOf(updated);
-        registration = await sealed(updated, deps.sealer);
+        const stored = await refOf(client, deps.sealer);
+        const updated = await updateAtIdp(deps, stored, wanted);
+        undo = { tenantId: tenant.id, ref: updated.ref ?? stored, fresh: updated.ref !== undefined, previous: client.metadata };
+        metadata = updated.metadata;
+        registration = updated.ref && (await sealed(updated.ref, deps.sealer));
       }
-      const next = await tx.clients.update(tenant.id, clientId, { metadata, roles: [...new Set(roles)], registration });
+      // Roles are rewritten only when the request names them: only those were locked above.
+      const next = await tx.clients.update(tenant.id, clientId, { metadata, roles: change.roles && [...new Set(roles)], registration });
       const view = clientView(next, slug);
       return {
         reply: { status: 200, body: view, version: next.version },
@@ -196,34 +185,37 @@ export async function updateClient(deps: ClientDeps, ctx: MutationContext, slug:
         tenant,
         events: [cloudEvent('citadel.iam.client.updated', target(slug, clientId), ctx.actor, view)],
       };
-    });
+    }, { retry: () => undo === undefined });
   } catch (error) {
     const restore = undo;
     if (restore) {
-      let latest = restore.ref;
+      let latest = restore.fresh ? restore.ref : undefined;
       await compensate(deps, 'client.update', clientId, async () => {
-        latest = await deps.idp.update(restore.ref, restore.previous);
+        latest = (await updateAtIdp(deps, restore.ref, restore.previous)).ref ?? latest;
       });
-      await keepLatest(deps, restore.tenantId, latest);
+      if (latest) await keepLatest(deps, restore.tenantId, latest);
     }
     throw error;
   }
 }
 
 /**
- * A new secret cannot be taken back: if the database fails after the IdP issued it, the old
- * secret is already dead and the caller (who got a 5xx) rotates again. Postgres holds no
- * secret, so the two systems still agree on which clients exist.
+ * A new secret cannot be taken back: if the database fails after the IdP issued it, or the
+ * IdP's answer is lost, the old secret is already dead and the new one was never seen: the caller
+ * (who got a 5xx) rotates again, which works even though the row's registration access token is
+ * stale by then (lib/admin/client-at-idp.ts). Postgres holds no secret, so the two systems still
+ * agree on which clients exist.
  */
 export async function rotateClientSecret(deps: ClientDeps, ctx: MutationContext, slug: string, clientId: string): Promise<Reply> {
-  let done: { tenantId: string; rotated: ClientRegistration & { client_secret: string } } | undefined;
+  let done: { tenantId: string; ref?: ClientRef | undefined; secret: string } | undefined;
   try {
     const reply = await mutate(deps, ctx, 'client.rotate_secret', async (tx) => {
-      const tenant = await requireTenant(tx, slug);
+      const tenant = await lockTenant(tx, slug);
       const client = await requireClient(tx, tenant.id, clientId, { lock: true });
-      const rotated = await deps.idp.rotateSecret(await refOf(client, deps.sealer), client.metadata);
-      done = { tenantId: tenant.id, rotated };
-      const next = await tx.clients.update(tenant.id, clientId, { registration: await sealed(rotated, deps.sealer) });
+      const rotated = await rotateAtIdp(deps, await refOf(client, deps.sealer), client.metadata);
+      done = { tenantId: tenant.id, ref: rotated.ref, secret: rotated.client_secret };
+      const registration = rotated.ref && (await sealed(rotated.ref, deps.sealer));
+      const next = await tx.clients.update(tenant.id, clientId, { registration });
       const view = clientView(next, slug);
       return {
         reply: { status: 200, body: view, version: next.version },
@@ -232,21 +224,27 @@ export async function rotateClientSecret(deps: ClientDeps, ctx: MutationContext,
         tenant,
         events: [cloudEvent('citadel.iam.client.secret_rotated', target(slug, clientId), ctx.actor, { client_id: clientId, tenant: slug })],
       };
-    });
-    return withSecret(reply, done?.rotated.client_secret);
+    }, { retry: () => done === undefined });
+    return withSecret(reply, done?.secret);
   } catch (error) {
-    if (done) await keepLatest(deps, done.tenantId, done.rotated);
+    if (done?.ref) await keepLatest(deps, done.tenantId, done.ref);
     throw error;
   }
 }
 
-/** The IdP client goes first; a row that outlives a failed commit is removed by reconcile. */
+/**
+ * The IdP client goes first; a row that outlives a failed commit is removed by reconcile. Any
+ * IdP failure (5xx, timeout, lost answer, a refused token the admin API cannot settle) is a 502
+ * with the row kept: never a 204 while the IdP may still issue the client tokens. A client the
+ * IdP answers 404 for is already gone: 204.
+ */
 export const deleteClient = (deps: ClientDeps, ctx: MutationContext, slug: string, clientId: string, ifMatch: IfMatch) =>
+  // Retried even past the IdP call: a second delete there answers 404, which is "already gone".
   mutate(deps, ctx, 'client.delete', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
+    const tenant = await lockTenant(tx, slug);
     const client = await requireClient(tx, tenant.id, clientId, { lock: true });
     checkVersion(client.version, ifMatch);
-    await deps.idp.delete(await refOf(client, deps.sealer));
+    await deleteAtIdp(deps, await refOf(client, deps.sealer));
     await tx.clients.delete(tenant.id, clientId);
     return {
       reply: { status: 204 },

@@ -27,13 +27,16 @@ export interface IdpAdmin {
    * RFC 7591. The adapter tags the registration with this service's `software_id`, so the
    * inventory can tell our clients from everyone else's. The secret is returned once, for the caller to hand out; it is never stored. */
   register(metadata: ClientMetadata): Promise<ClientRegistration & { client_secret?: string }>;
-  /** RFC 7592 GET; undefined when the IdP no longer knows the client. */
+  /**
+   * RFC 7592 GET; undefined when the IdP answers 404. Like every RFC 7592 call below, a 401
+   * (the token refused) throws IdpTokenRejectedError.
+   */
   read(ref: ClientRef): Promise<ClientRegistration | undefined>;
   /** RFC 7592 PUT. The IdP may rotate the registration access token: store the returned one. */
   update(ref: ClientRef, metadata: ClientMetadata): Promise<ClientRegistration>;
   /** RFC 7592 PUT asking for a new secret; the old one stops working at once. */
   rotateSecret(ref: ClientRef, metadata: ClientMetadata): Promise<ClientRegistration & { client_secret: string }>;
-  /** RFC 7592 DELETE; a client that is already gone counts as deleted. */
+  /** RFC 7592 DELETE; a 404 (already gone) counts as deleted, a 401 does not (IdpTokenRejectedError). */
   delete(ref: ClientRef): Promise<void>;
 }
 
@@ -45,15 +48,27 @@ export interface InventoryClient extends ClientMetadata {
 }
 
 /**
- * What RFC 7591/7592 cannot give: the IdP's own list of clients and deletion by client_id. A
- * registration whose response was lost left a client this service holds no registration access
- * token for; only the IdP's admin API can find and remove it. The adapter speaks the shape of
- * Ory Hydra's admin API (`GET /admin/clients`, `DELETE /admin/clients/{id}`), which the dev IdP
- * serves too; lib/adapters/rauth/inventory-client.ts.
+ * What RFC 7591/7592 cannot give: the IdP's own list of clients, and management by client_id
+ * without a registration access token. A registration whose response was lost left a client this
+ * service holds no token for; an update or rotation whose response was lost left the row with a
+ * token the IdP has since replaced. Only the IdP's admin API can reach those clients. The adapter
+ * speaks the shape of Ory Hydra's admin API (`GET /admin/clients`, `GET`/`PUT`/`DELETE
+ * /admin/clients/{id}`), which the dev IdP serves too; lib/adapters/rauth/inventory-client.ts.
+ *
+ * Hydra's admin API never returns a registration access token (it keeps only its hash) and has no
+ * call that issues one for an existing client; its `PUT /admin/clients/{id}` clears the hash, so
+ * after it every RFC 7592 call for that client answers 401. A client once repaired through here is
+ * managed through here from then on (lib/admin/client-at-idp.ts).
  */
 export interface IdpInventory {
   /** Every client the IdP holds that this service registered (tagged with our `software_id`), all pages. */
   list(): Promise<InventoryClient[]>;
+  /**
+   * Sets our metadata on the client by client_id (the IdP's other members are kept: read, then
+   * replaced). With `newSecret`, a new client secret replaces the old one, which stops working at
+   * once; it is returned once. A client the IdP does not have: IdpClientGoneError.
+   */
+  replace(clientId: string, metadata: ClientMetadata, options?: { newSecret?: boolean }): Promise<ClientMetadata & { client_secret?: string }>;
   /** Deletes by client_id, without its registration access token; a client already gone counts as deleted. */
   delete(clientId: string): Promise<void>;
 }
@@ -90,7 +105,21 @@ export class IdpUnavailableError extends AppError {
   }
 }
 
-/** RFC 7592 §2: the IdP answers 401 (or 404) for a client it no longer knows. DB and IdP disagree. */
+/**
+ * RFC 7592 §2.1: the IdP refused the registration access token (401). The client may be gone, or
+ * the token stale: oidc-provider, Keycloak and Hydra replace it on every RFC 7592 update, so an
+ * update whose answer was lost leaves the row with a dead one. Only the admin API can tell the two
+ * apart; the use cases do (lib/admin/client-at-idp.ts), so this never reaches a caller there.
+ */
+export class IdpTokenRejectedError extends AppError {
+  readonly clientId: string;
+  constructor(clientId: string) {
+    super(502, 'idp-unavailable', 'Bad Gateway', 'The identity provider refused the client\'s registration access token.');
+    this.clientId = clientId;
+  }
+}
+
+/** The IdP no longer has the client (its admin API or RFC 7592 said 404). DB and IdP disagree. */
 export class IdpClientGoneError extends AppError {
   constructor(clientId: string) {
     super(409, 'idp-client-gone', 'Conflict', `Client ${clientId} no longer exists in the identity provider.`);

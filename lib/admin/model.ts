@@ -60,6 +60,8 @@ export interface AuditEntry {
   target: string;
   result: 'success' | 'denied' | 'failed';
   requestId: string;
+  /** How many requests the entry stands for: 1, or the denials of one (actor, tenant, action) in one minute. */
+  count: number;
 }
 
 export interface PageRequest {

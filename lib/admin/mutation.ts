@@ -1,7 +1,10 @@
 /**
  * Every admin mutation goes through here: one transaction holds the change, its outbox
  * events, its audit row and, for creates, the idempotency record — they commit together or
- * not at all.
+ * not at all. Use cases take their row locks in one order (lib/admin/lock-order.ts); a
+ * deadlock or serialization failure that still happens re-runs the whole transaction once —
+ * idempotency claim, change, events and audit row alike, so nothing is written twice — unless
+ * the use case says it can no longer run again (`retry`: it already called the IdP).
  */
 import { createHash } from 'node:crypto';
 import { AppError, ConflictError } from '../errors.js';
@@ -44,13 +47,20 @@ export class IdempotencyKeyReusedError extends AppError {
   }
 }
 
+export interface MutationOptions {
+  /** Whether the transaction may run again after a lock conflict; by default it may. */
+  retry?: () => boolean;
+}
+
 export async function mutate(
   deps: { store: PolicyStore; afterCommit?: ((events: readonly CloudEvent[]) => Promise<unknown>) | undefined },
   ctx: MutationContext,
   operation: string,
   work: (tx: PolicyRepositories) => Promise<Outcome>,
+  options: MutationOptions = {},
 ): Promise<Reply> {
   let committed: CloudEvent[] = [];
+  const retry = options.retry ?? (() => true);
   const reply = await deps.store.transaction(operation, async (tx) => {
     const idem = ctx.idempotency;
     const hash = idem && createHash('sha256').update(JSON.stringify(idem.body)).digest('base64url');
@@ -80,7 +90,7 @@ export async function mutate(
     }
     committed = outcome.events;
     return outcome.reply;
-  });
+  }, { requestId: ctx.requestId, retry });
   // After the commit, never inside it: NATS must not hold a transaction open, and an event
   // published for a change that then rolled back would be a lie.
   if (committed.length > 0) await deps.afterCommit?.(committed);

@@ -6,8 +6,14 @@ import type { CloudEvent } from '../events/catalog.js';
 import type { ClientMetadata } from './idp-admin.js';
 import type { AuditEntry, Client, Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from './model.js';
 
+/**
+ * Row lock strength, as PostgreSQL names it (`FOR SHARE`, `FOR NO KEY UPDATE`, `FOR UPDATE`);
+ * `true` is `update`. Which use case takes which, and in what order: lib/admin/lock-order.ts.
+ */
+export type LockMode = 'share' | 'no-key-update' | 'update';
+
 export interface Lock {
-  lock?: boolean;
+  lock?: boolean | LockMode;
 }
 
 export interface TenantRepository {
@@ -31,6 +37,11 @@ export interface RoleRepository {
   delete(tenantId: string, name: string): Promise<void>;
   /** Names among `names` that are not roles of the tenant. */
   missing(tenantId: string, names: readonly string[]): Promise<string[]>;
+  /**
+   * Locks the named roles `FOR SHARE`, in id order, until the transaction ends: they can be
+   * assigned but not changed or deleted meanwhile. Names that are not roles are skipped.
+   */
+  lockShared(tenantId: string, names: readonly string[]): Promise<void>;
 }
 
 export interface UserMappingRepository {
@@ -39,6 +50,11 @@ export interface UserMappingRepository {
   /** Creates the mapping or replaces its roles; returns it and whether it was created. */
   put(tenantId: string, subject: string, roles: readonly string[]): Promise<{ mapping: UserMapping; created: boolean }>;
   delete(tenantId: string, subject: string): Promise<void>;
+  /**
+   * Whether the subject is an OAuth client of any tenant. Not tenant-scoped on purpose: a client
+   * belongs to the tenant that created it, and no tenant may map it as a user (README, "Security").
+   */
+  isClientAnywhere(subject: string): Promise<boolean>;
 }
 
 export interface ClientRepository {
@@ -64,7 +80,7 @@ export interface ClientRepository {
 }
 
 export interface AuditLog {
-  append(entry: Omit<AuditEntry, 'id' | 'occurredAt'>): Promise<void>;
+  append(entry: Omit<AuditEntry, 'id' | 'occurredAt' | 'count'>): Promise<void>;
   list(filter: { tenantId?: string | undefined }, page: PageRequest): Promise<Page<AuditEntry>>;
 }
 
@@ -100,9 +116,19 @@ export interface PolicyRepositories {
   idempotency: IdempotencyKeys;
 }
 
+export interface TransactionOptions {
+  /** Named in the log line of a retry. */
+  requestId?: string | undefined;
+  /**
+   * Asked after a deadlock or serialization failure: true re-runs the whole transaction once.
+   * False when `work` already did something outside the database (an IdP call).
+   */
+  retry?: (() => boolean) | undefined;
+}
+
 export interface PolicyStore extends PolicyRepositories {
   /** Runs `work` in one transaction: the change, its event and its audit row commit together. */
-  transaction<T>(operation: string, work: (tx: PolicyRepositories) => Promise<T>): Promise<T>;
+  transaction<T>(operation: string, work: (tx: PolicyRepositories) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 /** Which tenants a subject administers, from the same policy data enrich-token reads. */

@@ -7,7 +7,9 @@
  * - a row whose client the IdP no longer has — a delete whose commit failed after the IdP
  *   deleted — is removed, with its event and audit entry, as a delete by `system:reconcile`;
  * - a client whose IdP metadata differs from its row — an update whose commit failed and
- *   whose compensation failed too — gets the row's metadata again (RFC 7592).
+ *   whose compensation failed too, or an update applied at the IdP whose answer was lost — gets
+ *   the row's metadata again: by RFC 7592 while the row's registration access token works, else
+ *   through the admin API (lib/admin/client-at-idp.ts), so a stale token cannot keep the drift.
  *
  * Anything younger than the grace period is left alone: its create or delete may still be in
  * flight. An IdP that lists none of our clients while Postgres has some is not believed: reconcile
@@ -15,8 +17,8 @@
  * fails rather than return one), so a row is never removed for a client the IdP still has.
  */
 import { cloudEvent } from '../events/catalog.js';
-import { type ClientDeps, refOf, sameMetadata, sealed } from './clients.js';
-import type { IdpInventory } from './idp-admin.js';
+import { refOf, sealed, updateAtIdp } from './client-at-idp.js';
+import { type ClientDeps, sameMetadata } from './clients.js';
 import { mutate } from './mutation.js';
 
 export const RECONCILE_ACTOR = 'system:reconcile';
@@ -34,7 +36,7 @@ export interface ReconcileReport {
 }
 
 export async function reconcileClients(
-  deps: ClientDeps & { inventory: IdpInventory },
+  deps: ClientDeps,
   options: { graceSeconds: number; requestId: string; now?: Date },
 ): Promise<ReconcileReport> {
   const cutoff = (options.now ?? new Date()).getTime() - options.graceSeconds * 1000;
@@ -84,10 +86,13 @@ export async function reconcileClients(
       );
     } else if (live && !sameMetadata(live, row.metadata)) {
       await attempt(row.clientId, report.metadataRestored, async () => {
-        const updated = await deps.idp.update(await refOf(row, deps.sealer), row.metadata);
+        const updated = await updateAtIdp(deps, await refOf(row, deps.sealer), row.metadata);
         // The IdP may have rotated the registration access token: keep the new one.
-        const registration = await sealed(updated, deps.sealer);
-        await deps.store.transaction('client.reconcile', (tx) => tx.clients.keepRegistration(row.tenantId, row.clientId, registration));
+        const fresh = updated.ref;
+        if (fresh) {
+          const registration = await sealed(fresh, deps.sealer);
+          await deps.store.transaction('client.reconcile', (tx) => tx.clients.keepRegistration(row.tenantId, row.clientId, registration));
+        }
       });
     }
   }

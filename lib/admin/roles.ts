@@ -4,6 +4,7 @@ import { cloudEvent } from '../events/catalog.js';
 import type { PageRequest, Role } from './model.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import type { Lock, PolicyRepositories } from './ports.js';
+import { lockTenant } from './lock-order.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { pageView, roleView } from './views.js';
 
@@ -22,7 +23,7 @@ export const createRole = (
   input: { name: string; description?: string | undefined; permissions: string[] },
 ) =>
   mutate(deps, ctx, 'role.create', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
+    const tenant = await lockTenant(tx, slug);
     const role = await tx.roles.create(tenant.id, { name: input.name, description: input.description ?? '', permissions: input.permissions });
     const view = roleView(role, slug);
     return {
@@ -54,8 +55,9 @@ export const updateRole = (
   change: { description?: string | undefined; permissions?: string[] | undefined },
 ) =>
   mutate(deps, ctx, 'role.update', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
-    checkVersion((await requireRole(tx, tenant.id, name, { lock: true })).version, ifMatch);
+    const tenant = await lockTenant(tx, slug);
+    // NO KEY UPDATE, what the UPDATE takes anyway: assignments of the role (FOR SHARE) wait.
+    checkVersion((await requireRole(tx, tenant.id, name, { lock: 'no-key-update' })).version, ifMatch);
     const role = await tx.roles.update(tenant.id, name, change);
     const view = roleView(role, slug);
     return {
@@ -69,8 +71,8 @@ export const updateRole = (
 
 export const deleteRole = (deps: Deps, ctx: MutationContext, slug: string, name: string, ifMatch: IfMatch) =>
   mutate(deps, ctx, 'role.delete', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
-    const role = await requireRole(tx, tenant.id, name, { lock: true });
+    const tenant = await lockTenant(tx, slug);
+    const role = await requireRole(tx, tenant.id, name, { lock: 'update' });
     checkVersion(role.version, ifMatch);
     await tx.roles.delete(tenant.id, name);
     return {

@@ -5,8 +5,11 @@ export const slug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a ten
 export const roleName = z.string().check(
   z.regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be a role name: 1–63 of A-Z a-z 0-9 _ . : -, starting with a letter or digit'),
 );
-export const subject = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[^\u0000-\u001f\u007f]+$/, 'must be printable text'));
-const name = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^\u0000-\u001f\u007f]+$/, 'must be printable text'));
+// Subjects, names and descriptions: any script, but nothing invisible (lib/schema.ts: visibleText for
+// subjects, displayText, which also allows the joiners ZWNJ/ZWJ, for names and descriptions).
+export const subject = z.string().check(z.minLength(1), z.maxLength(255), z.visibleText);
+const name = z.string().check(z.minLength(1), z.maxLength(200), z.displayText);
+const description = z.string().check(z.maxLength(1000), z.displayText);
 const permission = z.string().check(
   z.regex(/^[A-Za-z0-9*][A-Za-z0-9_.:*/-]{0,127}$/, 'must be a permission such as invoices:read (letters, digits, _ . : * / -)'),
 );
@@ -24,11 +27,11 @@ export const updateTenantBody = z.strictObject({ name: z.optional(name), status:
 const permissions = z.array(permission).check(z.maxLength(200));
 export const createRoleBody = z.strictObject({
   name: roleName,
-  description: z.optional(z.string().check(z.maxLength(1000))),
+  description: z.optional(description),
   permissions,
 });
 export const updateRoleBody = z.strictObject({
-  description: z.optional(z.string().check(z.maxLength(1000))),
+  description: z.optional(description),
   permissions: z.optional(permissions),
 });
 

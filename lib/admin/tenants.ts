@@ -51,7 +51,8 @@ export const updateTenant = (
   change: { name?: string | undefined; status?: TenantStatus | undefined },
 ) =>
   mutate(deps, ctx, 'tenant.update', async (tx) => {
-    const current = await requireTenant(tx, slug, { lock: true });
+    // Waits for the writes in flight in the tenant, which hold it FOR SHARE (lib/admin/lock-order.ts).
+    const current = await requireTenant(tx, slug, { lock: 'no-key-update' });
     checkVersion(current.version, ifMatch);
     if (slug === PLATFORM_TENANT && change.status === 'suspended') {
       throw new ConflictError('The platform tenant cannot be suspended.', 'tenant-reserved');
@@ -69,7 +70,7 @@ export const updateTenant = (
 export const deleteTenant = (deps: Deps, ctx: MutationContext, slug: string, ifMatch: IfMatch) =>
   mutate(deps, ctx, 'tenant.delete', async (tx) => {
     if (slug === PLATFORM_TENANT) throw new ConflictError('The platform tenant cannot be deleted.', 'tenant-reserved');
-    const tenant = await requireTenant(tx, slug, { lock: true });
+    const tenant = await requireTenant(tx, slug, { lock: 'update' });
     checkVersion(tenant.version, ifMatch);
     if ((await tx.tenants.countClients(tenant.id)) > 0) {
       throw new ConflictError('The tenant still has OAuth clients; delete them first (they live in the IdP too).', 'tenant-has-clients');

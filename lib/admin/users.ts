@@ -1,9 +1,15 @@
-/** User-to-role mappings: PUT replaces a subject's roles in a tenant; DELETE removes it from the tenant. */
+/**
+ * User-to-role mappings: PUT replaces a subject's roles in a tenant; DELETE removes it from the
+ * tenant. Membership never reaches across tenants (README, "Security"): mapping a subject that
+ * another tenant also has leaves that subject's home — and so its sign-ins there — as they were
+ * (migrations/1764200000000_subject-homes.sql), and a client id is never a user anywhere.
+ */
 import { BadRequestError, ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
 import { cloudEvent } from '../events/catalog.js';
 import type { PageRequest, UserMapping } from './model.js';
 import { type IfMatch, type MutationContext, mutate, type Reply } from './mutation.js';
 import type { Lock, PolicyRepositories } from './ports.js';
+import { lockRoles, lockTenant } from './lock-order.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { pageView, userView } from './views.js';
 
@@ -17,10 +23,14 @@ const target = (tenant: string, subject: string) => `tenants/${tenant}/users/${e
 
 export const putUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch, roles: string[]) =>
   mutate(deps, ctx, 'user.put', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
+    // Tenant, then the roles to assign, then the subject (lib/admin/lock-order.ts).
+    const tenant = await lockTenant(tx, slug);
+    await lockRoles(tx, tenant.id, roles);
     const existing = await tx.users.get(tenant.id, subject, { lock: true });
-    if (existing?.subjectType === 'client') {
-      throw new ConflictError('The subject is an OAuth client of this tenant; manage its roles through /clients.', 'subject-is-client');
+    // A client belongs to the tenant that created it: no tenant maps it as a user. One answer
+    // whichever tenant created it, which it does not name (client ids are the IdP's to issue).
+    if (existing?.subjectType === 'client' || (!existing && (await tx.users.isClientAnywhere(subject)))) {
+      throw new ConflictError('The subject is an OAuth client; a client belongs to the tenant that created it: manage its roles through that tenant\'s /clients.', 'subject-is-client');
     }
     if (ifMatch !== undefined) {
       // A conditional PUT of a mapping that does not exist matches no version (RFC 9110 §13.1.1).
@@ -59,7 +69,7 @@ export async function listUsers(deps: Deps, slug: string, page: PageRequest): Pr
 
 export const deleteUser = (deps: Deps, ctx: MutationContext, slug: string, subject: string, ifMatch: IfMatch) =>
   mutate(deps, ctx, 'user.delete', async (tx) => {
-    const tenant = await requireTenant(tx, slug);
+    const tenant = await lockTenant(tx, slug);
     checkVersion((await requireUser(tx, tenant.id, subject, { lock: true })).version, ifMatch);
     await tx.users.delete(tenant.id, subject);
     return {

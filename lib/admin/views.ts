@@ -52,6 +52,7 @@ export const auditView = (e: AuditEntry) => ({
   target: e.target,
   result: e.result,
   request_id: e.requestId,
+  count: e.count,
 });
 
 /** Keyset pagination: the cursor is opaque to callers (base64url of the last sort key). */

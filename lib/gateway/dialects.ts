@@ -7,18 +7,23 @@
  * | dialect    | claims added                 | no change                  | deny                     | store down |
  * | ---------- | ---------------------------- | -------------------------- | ------------------------ | ---------- |
  * | native     | 200 claims                   | —                          | 403/404/409 problem      | 503        |
- * | hydra      | 200 {session: {access_token, id_token}} | 204 (subject not ours) | 403 problem      | 503: Hydra fails the token request |
- * | oathkeeper | 200 session + extra + header | 200 session as sent (anonymous) | 403/404/409 problem | 503: Oathkeeper denies |
- * | cognito    | event + claimsAndScopeOverrideDetails | event as sent (subject not ours) | throw: sign-in refused | throw, generic message |
+ * | hydra      | 200 {session: {access_token, id_token}} | 204: subject in no tenant at all | 403 problem | 503: Hydra fails the token request |
+ * | oathkeeper | 200 session + extra + header | 200 session as sent: anonymous subject | 403 problem | 503: Oathkeeper denies |
+ * | cognito    | event + claimsAndScopeOverrideDetails | event as sent: subject in no tenant at all | throw: sign-in refused | throw, generic message |
+ * | forward-auth | 200 + X-Auth-* headers     | —                          | 401 / 403 problem        | 503        |
  *
- * Every deny and every failure is closed: no dialect ever answers "allow" without our claims
- * unless the subject is none of ours (Hydra) or anonymous (Oathkeeper), where our claims would
- * not exist anyway. Forward-auth (functions/forward-auth.ts) and the Cognito trigger
- * (functions/cognito-pre-token.ts) use the same core from their own functions.
+ * Fail closed (README, "Security"): "no change" only where our claims cannot exist — a subject
+ * in no tenant at all (whatever tenant it names), or an anonymous Oathkeeper session. A subject
+ * that is in some tenant and names one it is not in, or a suspended or unknown one, is refused,
+ * and the refusal is the same problem whether the slug exists, or is suspended (unless the
+ * subject is a member of that suspended tenant: then `tenant-suspended`). Forward-auth
+ * (functions/forward-auth.ts) and the Cognito trigger (functions/cognito-pre-token.ts) use the
+ * same core from their own functions.
  */
-import { AppError, ForbiddenError, NotFoundError } from '../errors.js';
+import { AppError, ForbiddenError } from '../errors.js';
 import { type ClaimProfile, tokenClaims } from '../policy/claim-profile.js';
 import type { Claims, ClaimsQuery } from '../policy/claims.js';
+import { SubjectNotFoundError } from '../policy/enrich-token.js';
 import * as z from '../schema.js';
 
 export type Dialect = 'native' | 'hydra' | 'oathkeeper';
@@ -30,7 +35,7 @@ export function dialectOf(body: Record<string, unknown>): Dialect {
   return 'native';
 }
 
-const text = z.optional(z.string().check(z.maxLength(255)));
+const text = z.optional(z.string().check(z.maxLength(255), z.visibleText));
 /** A tenant named by a gateway or a token: the slug the policy store keys tenants by. */
 export const tenantSlug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug ([a-z0-9-]{2,63})'));
 const strings = z.record(z.string(), z.unknown());
@@ -54,7 +59,7 @@ export type HydraRequest = z.infer<typeof hydraRequest>;
 
 /** Ory Oathkeeper's authentication session, as its `hydrator` mutator POSTs it. */
 export const oathkeeperSession = z.looseObject({
-  subject: z.string().check(z.maxLength(255)),
+  subject: z.string().check(z.maxLength(255), z.visibleText),
   extra: z.optional(z.nullable(strings)),
   header: z.optional(z.nullable(strings)),
   // `url` is an object in practice (Go's url.URL) and a string in the docs: both are accepted, neither is read.
@@ -96,12 +101,15 @@ export function deny(error: AppError): AppError {
   return error.status >= 500 || error.status === 403 ? error : new ForbiddenError(error.message, error.code);
 }
 
-/** The subject is in no tenant here: where our claims could not exist, a dialect may answer "no change". */
-export const noneOfOurs = (error: AppError) => error instanceof NotFoundError && error.code === 'subject-not-found';
+/**
+ * The subject is in no tenant at all: only there may a dialect answer "no change" (our claims
+ * could not exist). A subject in some tenant that names one it is not in is refused instead.
+ */
+export const noneOfOurs = (error: AppError) => error instanceof SubjectNotFoundError && !error.known;
 
 /**
  * A Hydra deny: any refusal is 403 (Hydra shows the hook's failure as a server error to the
- * client and issues nothing); a subject that is none of ours is no change (204), not a deny.
+ * client and issues nothing); a subject in no tenant at all is no change (204), not a deny.
  */
 export function hydraRefusal(error: AppError): AppError | 'no-change' {
   return noneOfOurs(error) ? 'no-change' : deny(error);

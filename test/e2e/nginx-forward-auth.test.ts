@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AdminStack, ENRICH_KEY, startAdminStack } from '../support/admin-stack.js';
 import { mintAccessToken } from '../support/dev-idp.js';
+import { forgetHome } from '../support/homes.js';
 import { type Nginx, nginxBinary, startNginx } from '../support/nginx.js';
 import { addRole, addTenant, mapSubject } from '../support/policy-fixture.js';
 import { testRun, withAdmin } from '../support/test-database.js';
@@ -34,7 +35,7 @@ const siteConfig = (front: string, upstream: string) => {
       proxy_pass ${upstream};`;
   const check = (query: string) => `
       internal;
-      proxy_pass ${front}/system/forward-auth${query};
+      proxy_pass ${front}${query.startsWith('/') ? '' : '/system/forward-auth'}${query};
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-API-Key ${ENRICH_KEY};
@@ -47,9 +48,17 @@ const siteConfig = (front: string, upstream: string) => {
     }
     location /acme/ {${protectedBy('/_auth_acme')}
     }
+    location /acme-slash/ {${protectedBy('/_auth_acme_slash')}
+    }
+    location /acme-under/ {${protectedBy('/_auth_acme_under')}
+    }
     location = /_auth {${check('')}
     }
     location = /_auth_acme {${check('?tenant=acme')}
+    }
+    location = /_auth_acme_slash {${check('/system/forward-auth/?tenant=acme')}
+    }
+    location = /_auth_acme_under {${check('/system/forward-auth/site-a?tenant=acme')}
     }`;
 };
 
@@ -71,6 +80,7 @@ describe('nginx auth_request in front of an upstream, with forward-auth deciding
     await mapSubject(stack.db, globex, 'roleless', []);
     await mapSubject(stack.db, acme, 'multi', [billing]);
     await mapSubject(stack.db, globex, 'multi', [reports]);
+    await forgetHome(stack.db, 'multi'); // in both from before home tenants: no home, so a site naming none refuses
     await mapSubject(stack.db, frozen, 'frozen-user', []);
 
     upstream = createServer((req, res) => {
@@ -147,6 +157,15 @@ describe('nginx auth_request in front of an upstream, with forward-auth deciding
     expect((await through('/invoices?tenant=globex', { ...(await bearer('multi')), 'x-tenant': 'globex' })).status).toBe(403);
     const forced = await through('/acme/invoices?tenant=globex', { ...(await bearer('multi')), 'x-tenant': 'globex', 'x-auth-tenant': 'globex' });
     expect(forced.upstream?.headers['x-auth-tenant']).toBe('acme');
+  });
+
+  it('keeps the site’s tenant behind a trailing slash or a longer auth path: another tenant’s user is refused', async () => {
+    for (const site of ['/acme-slash/invoices', '/acme-under/invoices']) {
+      const refused = await through(site, await bearer('roleless')); // globex's user
+      expect({ site, status: refused.status, reached: refused.upstream }).toEqual({ site, status: 403, reached: undefined });
+      const allowed = await through(site, await bearer('multi'));
+      expect(allowed.upstream?.headers).toMatchObject({ 'x-auth-tenant': 'acme', 'x-auth-roles': 'billing-admin' });
+    }
   });
 
   it('never lets a user-forged X-Auth-* header reach the upstream as sent', async () => {

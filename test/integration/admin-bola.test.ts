@@ -227,7 +227,7 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     expect(foreign.json.detail.replace(globexClient.client_id, 'X')).toBe(missing.json.detail.replace('never-existed', 'X'));
   });
 
-  it("keeps globex's client enriched in globex when acme maps its client_id as one of acme's users", async () => {
+  it("refuses acme mapping globex's client_id as one of acme's users, and keeps the client enriched in globex", async () => {
     const enrich = async (query: Record<string, string>) => {
       const response = await fetch(`${stack.url}/system/enrich-token`, {
         method: 'POST',
@@ -240,12 +240,10 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     const globexClaims = await enrich(asItsOwnToken);
     expect(globexClaims).toMatchObject({ status: 200, json: { subject_type: 'client', tenant: { slug: 'globex' }, roles: [GLOBEX.role] } });
     const path = `/tenants/acme/users/${encodeURIComponent(globexClient.client_id)}`;
-    expect((await stack.call('tenantAdmin', 'PUT', path, { roles: ['viewer'] })).status).toBe(201);
-    try {
-      expect(await enrich(asItsOwnToken)).toEqual(globexClaims);
-    } finally {
-      expect((await stack.call('tenantAdmin', 'DELETE', path)).status).toBe(204);
-    }
+    // A client belongs to the tenant that created it (README, "Security").
+    expect(await stack.call('tenantAdmin', 'PUT', path, { roles: ['viewer'] })).toMatchObject({ status: 409, json: { type: 'urn:citadel:iam:problem:subject-is-client' } });
+    expect(await enrich(asItsOwnToken)).toEqual(globexClaims);
+    expect(await enrich({ subject: globexClient.client_id })).toEqual(globexClaims);
   });
 
   it('answers a foreign tenant exactly as it answers a tenant that does not exist', async () => {
@@ -292,20 +290,20 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     expect((await stack.call('platformAdmin', 'GET', '/tenants/globex')).json.status).toBe('active');
   });
 
-  it('adds exactly one audit row, with result denied, for a denied request', async () => {
-    const mark = await auditHighWater(stack.db);
+  it('counts a denied request in the one denied row of its actor, tenant, action and minute', async () => {
+    // The swaps above were denied in this minute too: this denial adds to their row (or opens the next minute's).
+    const denials = async () =>
+      (await stack.db.query<{ rows: string; count: string }>(
+        'test.denials',
+        "SELECT count(*)::text AS rows, coalesce(sum(count), 0)::text AS count FROM audit_log WHERE actor = $1 AND action = 'deleteUser' AND tenant_slug = 'globex' AND result = 'denied'",
+        [ACME_ADMIN],
+      ))[0]!;
+    const before = await denials();
     const answer = await stack.call('tenantAdmin', 'DELETE', `/tenants/globex/users/${GLOBEX.subject}`);
     expect(answer.status).toBe(404);
-    expect(await auditSince(stack.db, mark)).toEqual([
-      {
-        id: expect.any(String),
-        actor: ACME_ADMIN,
-        action: 'deleteUser',
-        target: `/tenants/globex/users/${GLOBEX.subject}`,
-        result: 'denied',
-        request_id: answer.headers.get('x-request-id'),
-      },
-    ]);
+    const after = await denials();
+    expect(Number(after.count) - Number(before.count)).toBe(1);
+    expect(Number(after.rows) - Number(before.rows)).toBeLessThanOrEqual(1);
   });
 
   it('audits a denied request even when its tenant segment carries a NUL byte', async () => {

@@ -5,22 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDatabase, type Database } from '../../lib/adapters/postgres/database.js';
 import { createLogger } from '../../lib/observability/logger.js';
+import { drift, READ_MODEL } from '../support/claims-truth.js';
 import { addRole, addTenant, mapSubject } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
-
-/** The claims recomputed from scratch, in the read model's own shape. */
-const TRUTH = `
-  SELECT s.tenant_id, s.subject, t.slug AS tenant_slug, t.status AS tenant_status,
-         jsonb_build_object(
-           'tenant', jsonb_build_object('id', t.id, 'slug', t.slug),
-           'status', t.status,
-           'subject_type', s.subject_type,
-           'roles', coalesce((SELECT jsonb_agg(r.name ORDER BY r.name) FROM subject_roles sr JOIN roles r ON r.id = sr.role_id
-                               WHERE sr.tenant_id = s.tenant_id AND sr.subject = s.subject), '[]'),
-           'permissions', coalesce((SELECT jsonb_agg(DISTINCT p ORDER BY p) FROM subject_roles sr JOIN roles r ON r.id = sr.role_id,
-                                      unnest(r.permissions) p WHERE sr.tenant_id = s.tenant_id AND sr.subject = s.subject), '[]')) AS claims
-    FROM subjects s JOIN tenants t ON t.id = s.tenant_id`;
-const READ_MODEL = 'SELECT tenant_id, subject, tenant_slug, tenant_status, claims::jsonb AS claims FROM subject_claims';
 
 describe('subject_claims under concurrent writes', () => {
   let db: Database;
@@ -74,8 +61,7 @@ describe('subject_claims under concurrent writes', () => {
       });
     });
     await Promise.all(writes.map((write) => write()));
-    const drift = await db.query('test.drift', `(${TRUTH} EXCEPT ${READ_MODEL}) UNION ALL (${READ_MODEL} EXCEPT ${TRUTH})`);
-    expect(drift).toEqual([]);
+    expect(await drift(db)).toEqual([]);
     // 12 subjects here plus the bootstrap admin of the template database.
     expect((await db.query('test.count', READ_MODEL)).length).toBe(13);
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { postgresClaimsReader } from '../../lib/adapters/postgres/claims-reader.js';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import type { ClaimsReader } from '../../lib/policy/policy-store.js';
+import { forgetHome } from '../support/homes.js';
 import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
 import { BOOTSTRAP_ADMIN, createTestDatabase } from '../support/test-database.js';
 
@@ -24,6 +25,10 @@ describe('postgresClaimsReader', () => {
     await mapSubject(db, ids.acme, 'alice', [billing, viewer]);
     await mapSubject(db, ids.acme, 'bob', [viewer]);
     await mapSubject(db, ids.globex, 'bob', [globexViewer]);
+    // In both tenants from before homes existed: no home.
+    await mapSubject(db, ids.acme, 'dora', [viewer]);
+    await mapSubject(db, ids.globex, 'dora', [globexViewer]);
+    await forgetHome(db, 'dora');
     await mapSubject(db, ids.acme, 'no-roles', []);
     await mapSubject(db, ids.frozen, 'carol', [frozenRole]);
     await mapSubject(db, ids.globex, 'svc-reports', [globexViewer], 'client');
@@ -49,8 +54,13 @@ describe('postgresClaimsReader', () => {
     expect(await reader.resolveClaims({ subject: 'alice' })).toMatchObject({ outcome: 'ok', tenant: { slug: 'acme' } });
   });
 
-  it('calls a subject in several tenants ambiguous when none is named', async () => {
-    expect(await reader.resolveClaims({ subject: 'bob' })).toEqual({ outcome: 'ambiguous' });
+  it('answers a subject in several tenants from its home tenant (the one that mapped it first) when none is named', async () => {
+    expect(await reader.resolveClaims({ subject: 'bob' })).toMatchObject({ outcome: 'ok', tenant: { slug: 'acme' }, roles: ['viewer'] });
+    expect(await reader.resolveClaims({ subject: 'bob', clientId: 'svc-reports' })).toMatchObject({ outcome: 'ok', tenant: { slug: 'acme' } });
+  });
+
+  it('calls a subject in several tenants without a home ambiguous when none is named', async () => {
+    expect(await reader.resolveClaims({ subject: 'dora' })).toEqual({ outcome: 'ambiguous' });
   });
 
   it('answers from the named tenant only', async () => {
@@ -62,14 +72,14 @@ describe('postgresClaimsReader', () => {
   });
 
   it('lets the client a token is issued to pick among the subject’s tenants', async () => {
-    expect(await reader.resolveClaims({ subject: 'bob', clientId: 'svc-reports' })).toMatchObject({
+    expect(await reader.resolveClaims({ subject: 'dora', clientId: 'svc-reports' })).toMatchObject({
       outcome: 'ok',
       tenant: { slug: 'globex' },
     });
   });
 
   it('does not let an unknown client pick a tenant', async () => {
-    expect(await reader.resolveClaims({ subject: 'bob', clientId: 'unknown' })).toEqual({ outcome: 'ambiguous' });
+    expect(await reader.resolveClaims({ subject: 'dora', clientId: 'unknown' })).toEqual({ outcome: 'ambiguous' });
   });
 
   it('answers a registered client as a client subject', async () => {
@@ -80,9 +90,12 @@ describe('postgresClaimsReader', () => {
     expect(await reader.resolveClaims({ subject: 'no-roles', tenant: 'acme' })).toMatchObject({ outcome: 'ok', roles: [], permissions: [] });
   });
 
-  it('tells an unknown tenant from an unknown subject', async () => {
-    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'nope' })).toEqual({ outcome: 'tenant_not_found' });
-    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'globex' })).toEqual({ outcome: 'subject_not_found' });
+  it('tells a subject in no tenant from one that names a tenant it is not in, but never whether that tenant exists or is suspended', async () => {
+    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'nope' })).toEqual({ outcome: 'not_member' });
+    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'globex' })).toEqual({ outcome: 'not_member' });
+    expect(await reader.resolveClaims({ subject: 'alice', tenant: 'frozen' })).toEqual({ outcome: 'not_member' });
+    expect(await reader.resolveClaims({ subject: 'nobody', tenant: 'acme' })).toEqual({ outcome: 'subject_not_found' });
+    expect(await reader.resolveClaims({ subject: 'nobody', tenant: 'nope' })).toEqual({ outcome: 'subject_not_found' });
     expect(await reader.resolveClaims({ subject: 'nobody' })).toEqual({ outcome: 'subject_not_found' });
   });
 

@@ -7,9 +7,13 @@
  * - the database goes away (every backend of the service terminated) after the IdP said yes,
  *   so the commit fails — with the compensation at the IdP working, or failing too.
  *
- * Then reconcile runs, and the set of clients in Postgres must equal the set the IdP holds for
- * this service (and, where both have a client, its metadata). Faults are injected in the one
- * place a real part cannot produce them on demand: the fetch under the IdP adapter.
+ * Then reconcile runs, and the clients in Postgres must equal the clients the IdP holds for
+ * this service, metadata included. Faults are injected in the one place a real part cannot
+ * produce them on demand: the fetch under the IdP adapters (registration and admin API).
+ *
+ * An update or rotation applied at the IdP whose answer was lost leaves the row with a
+ * registration access token the IdP has replaced: the later update, rotation and delete of that
+ * client must still work (through the admin API), and reconcile must still repair its metadata.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -29,11 +33,17 @@ import { createTestDatabase } from '../support/test-database.js';
 
 type Fault = 'none' | 'status503' | 'error200' | 'huge' | 'lostResponse' | 'timeout' | 'databaseDown';
 interface Plan {
-  /** Which IdP call the fault hits, by HTTP method: POST register, PUT update/rotate, DELETE delete. */
+  /** Which IdP call the fault hits, by HTTP method: POST register, PUT update/rotate (RFC 7592 or admin), DELETE delete. */
   method: 'POST' | 'PUT' | 'DELETE';
   fault: Fault;
   /** The compensating call (the next one) fails too. */
   compensationFails?: boolean;
+  /** Calls of that method let through before the fault (e.g. the RFC 7592 call before the admin one). */
+  skip?: number;
+}
+interface Secrets {
+  client_id: string;
+  client_secret: string;
 }
 
 const SOFTWARE_ID = 'urn:citadel:iam-service:consistency-test';
@@ -47,6 +57,8 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
   let deps: ClientDeps;
   let inventory: IdpInventory;
   let plan: Plan | undefined;
+  /** The body of the last answer the IdP gave but the adapter never heard. */
+  let lostAnswer: Record<string, unknown> | undefined;
   const idpErrors: string[] = [];
   const ctx = (): MutationContext => ({ actor: 'consistency-test', requestId: randomUUID() });
 
@@ -55,6 +67,10 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     const current = plan;
     const method = init?.method ?? 'GET';
     if (!current || current.method !== method) return fetch(input, init);
+    if (current.skip) {
+      plan = { ...current, skip: current.skip - 1 };
+      return fetch(input, init);
+    }
     plan = current.compensationFails ? { method: compensationMethod(method), fault: 'status503' } : undefined;
     switch (current.fault) {
       case 'status503':
@@ -72,10 +88,10 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
           { status: 201, headers: { 'content-type': 'application/json' } },
         );
       case 'lostResponse':
-        await (await fetch(input, init)).arrayBuffer(); // the IdP did it ...
+        lostAnswer = (await (await fetch(input, init)).json().catch(() => undefined)) as Record<string, unknown> | undefined; // the IdP did it ...
         throw new TypeError('fetch failed: socket hang up'); // ... and we never heard
       case 'timeout': {
-        await (await fetch(input, init)).arrayBuffer();
+        lostAnswer = (await (await fetch(input, init)).json().catch(() => undefined)) as Record<string, unknown> | undefined;
         await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS + 200));
         init?.signal?.throwIfAborted();
         throw new Error('expected the adapter deadline to have fired');
@@ -106,16 +122,20 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     const metrics = { idpError: (operation: string) => void idpErrors.push(operation) };
     const credentials = async () => ({ initialAccessToken: idp.initialAccessToken });
     const keys = [{ id: 'k1', base64: randomBytes(32).toString('base64') }];
+    const calls = { softwareId: SOFTWARE_ID, credentials, timeoutMs: TIMEOUT_MS, maxResponseBytes: 65_536, fetch: faultyFetch, metrics, log };
     deps = {
       store: postgresPolicyStore(db),
-      idp: registrationClient({ issuer: idp.issuer, softwareId: SOFTWARE_ID, credentials, timeoutMs: TIMEOUT_MS, maxResponseBytes: 65_536, fetch: faultyFetch, metrics, log }),
+      idp: registrationClient({ ...calls, issuer: idp.issuer }),
+      inventory: inventoryClient({ ...calls, adminUrl: idp.adminApiUrl }),
       sealer: sealer(async () => keys),
       log,
     };
-    inventory = inventoryClient({ adminUrl: idp.adminApiUrl, softwareId: SOFTWARE_ID, credentials, timeoutMs: 2_000, maxResponseBytes: 1_048_576, metrics, log });
+    // The test's own view of the IdP: honest, and not counted.
+    inventory = inventoryClient({ adminUrl: idp.adminApiUrl, softwareId: SOFTWARE_ID, credentials, timeoutMs: 2_000, maxResponseBytes: 1_048_576, metrics: { idpError: () => undefined }, log });
   });
   afterEach(() => {
     plan = undefined;
+    lostAnswer = undefined;
   });
   afterAll(async () => {
     await db.end();
@@ -123,18 +143,44 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     await idp.stop();
   });
 
-  async function create(name: string): Promise<string> {
+  async function createWithSecret(name: string): Promise<Secrets> {
     const reply = await createClient(deps, ctx(), 'acme', { client_name: name, grant_types: ['client_credentials'], redirect_uris: [], scope: 'iam', token_endpoint_auth_method: 'client_secret_basic', roles: [] });
-    return (reply.body as { client_id: string }).client_id;
+    return reply.body as Secrets;
   }
+  const create = async (name: string) => (await createWithSecret(name)).client_id;
 
-  /** Postgres's clients and the IdP's (ours only), with the metadata both can disagree on. */
+  type Side = {
+    client_id: string;
+    client_name: string;
+    grant_types: string[];
+    redirect_uris: string[];
+    scope: string;
+    token_endpoint_auth_method: string;
+  };
+  /** One client as either side holds it, lists sorted (their order means nothing to the IdP). */
+  const normal = (c: Side): Side => ({
+    client_id: c.client_id,
+    client_name: c.client_name,
+    grant_types: [...c.grant_types].sort(),
+    redirect_uris: [...c.redirect_uris].sort(),
+    scope: c.scope.split(' ').filter(Boolean).sort().join(' '),
+    token_endpoint_auth_method: c.token_endpoint_auth_method,
+  });
+
+  /** Postgres's clients and the IdP's (ours only), with all the metadata both hold. */
   async function sides() {
     const byId = (a: { client_id: string }, b: { client_id: string }) => (a.client_id < b.client_id ? -1 : 1);
-    const rows = await killer.query<{ client_id: string; client_name: string }>('test.clients', 'SELECT client_id, client_name FROM clients');
-    const listed = (await inventory.list()).map((c) => ({ client_id: c.client_id, client_name: c.client_name }));
-    return { postgres: rows.map((r) => ({ ...r })).sort(byId), idp: listed.sort(byId) };
+    const rows = await killer.query<Side>('test.clients', 'SELECT client_id, client_name, grant_types, redirect_uris, scope, token_endpoint_auth_method FROM clients');
+    return { postgres: rows.map(normal).sort(byId), idp: (await inventory.list()).map(normal).sort(byId) };
   }
+  const idpName = async (clientId: string) => (await sides()).idp.find((c) => c.client_id === clientId)?.client_name;
+
+  /** What the IdP's token endpoint says to a client-credentials grant with this secret. */
+  const tokenWith = (client: Secrets) =>
+    idp.clientCredentialsToken(client).then(
+      () => 'token',
+      () => 'refused',
+    );
 
   async function reconcile() {
     return reconcileClients({ ...deps, inventory }, { graceSeconds: 0, requestId: randomUUID() });
@@ -168,22 +214,50 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
 
   it.each([
     ['the IdP answers 5xx', { method: 'PUT', fault: 'status503' }, 502, []],
+    ['the IdP updates but the answer is lost', { method: 'PUT', fault: 'lostResponse' }, 502, ['restored']],
+    ['the IdP updates but answers after the deadline', { method: 'PUT', fault: 'timeout' }, 502, ['restored']],
     ['the database goes down after the IdP updated (compensated)', { method: 'PUT', fault: 'databaseDown' }, 503, []],
     ['the database goes down and the compensation fails too', { method: 'PUT', fault: 'databaseDown', compensationFails: true }, 503, ['restored']],
   ] as const)('update: %s — the IdP ends with the metadata Postgres has, and the client stays manageable', async (_case, fault, status, restored) => {
     const name = `update-${fault.fault}-${'compensationFails' in fault ? 'twice' : 'once'}`;
-    const clientId = await create(name);
-    const report = await failOnce(fault, () => updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'renamed' }), status);
+    const client = await createWithSecret(name);
+    const clientId = client.client_id;
+    const report = await failOnce(fault, () => updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'renamed', scope: 'iam openid' }), status);
     expect(report.metadataRestored).toEqual(restored.map(() => clientId));
-    expect((await sides()).idp.find((c) => c.client_id === clientId)?.client_name).toBe(name);
-    // The IdP rotated the registration access token on every PUT; the row kept the newest one.
+    expect(report.failed).toEqual([]);
+    expect(await idpName(clientId)).toBe(name);
+    // Whatever happened to the registration access token, the client is updated, rotated and deleted.
     await updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: `${name}-later` });
-    expect((await sides()).idp.find((c) => c.client_id === clientId)?.client_name).toBe(`${name}-later`);
+    expect(await idpName(clientId)).toBe(`${name}-later`);
+    expect(await tokenWith(client)).toBe('token'); // an update never touches the secret
+    const rotated = { client_id: clientId, client_secret: ((await rotateClientSecret(deps, ctx(), 'acme', clientId)).body as Secrets).client_secret };
+    expect([await tokenWith(client), await tokenWith(rotated)]).toEqual(['refused', 'token']);
+    const settled = await sides();
+    expect(settled.postgres).toEqual(settled.idp);
+    expect((await reconcile()).metadataRestored).toEqual([]);
+    await expect(deleteClient(deps, ctx(), 'acme', clientId, undefined)).resolves.toMatchObject({ status: 204 });
+    expect(await tokenWith(rotated)).toBe('refused');
+    expect((await sides()).idp.some((c) => c.client_id === clientId)).toBe(false);
+  });
+
+  it('update: reconcile repairs the drift a lost answer left, on its own, and for good', async () => {
+    const clientId = await create('drift-lost');
+    plan = { method: 'PUT', fault: 'lostResponse' };
+    await expect(updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'drifted', grant_types: ['client_credentials'] })).rejects.toMatchObject({ status: 502 });
+    expect(await idpName(clientId)).toBe('drifted'); // applied at the IdP; Postgres still says otherwise
+    const first = await reconcile();
+    expect(first).toMatchObject({ metadataRestored: [clientId], failed: [] });
+    const second = await reconcile();
+    expect(second).toMatchObject({ metadataRestored: [], failed: [] });
+    const after = await sides();
+    expect(after.postgres).toEqual(after.idp);
+    expect(await idpName(clientId)).toBe('drift-lost');
   });
 
   it.each([
     ['the IdP answers 5xx', { method: 'DELETE', fault: 'status503' }, 502, true],
     ['the IdP deletes but the answer is lost', { method: 'DELETE', fault: 'lostResponse' }, 502, false],
+    ['the IdP deletes but answers after the deadline', { method: 'DELETE', fault: 'timeout' }, 502, false],
     ['the database goes down after the IdP deleted', { method: 'DELETE', fault: 'databaseDown' }, 503, false],
   ] as const)('delete: %s — both keep the client or neither does', async (_case, fault, status, kept) => {
     const clientId = await create(`delete-${fault.fault}`);
@@ -212,6 +286,77 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
     expect(await idp.clientCredentialsToken({ client_id: clientId, client_secret: again.client_secret })).toEqual(expect.any(String));
   });
 
+  it.each([
+    ['the IdP rotates but the answer is lost', { method: 'PUT', fault: 'lostResponse' }],
+    ['the IdP rotates but answers after the deadline', { method: 'PUT', fault: 'timeout' }],
+  ] as const)('rotate: %s — only the secret nobody saw works, and the next rotation, update and delete succeed', async (_case, fault) => {
+    const created = await createWithSecret(`rotate-${fault.fault}`);
+    const clientId = created.client_id;
+    await failOnce(fault, () => rotateClientSecret(deps, ctx(), 'acme', clientId), 502);
+    // The IdP issued a secret the caller never got: the old one is dead, so the operator rotates again.
+    const unseen = { client_id: clientId, client_secret: String(lostAnswer?.client_secret) };
+    expect([await tokenWith(created), await tokenWith(unseen)]).toEqual(['refused', 'token']);
+    const again = { client_id: clientId, client_secret: ((await rotateClientSecret(deps, ctx(), 'acme', clientId)).body as Secrets).client_secret };
+    expect([await tokenWith(created), await tokenWith(unseen), await tokenWith(again)]).toEqual(['refused', 'refused', 'token']);
+    // And again: a client recovered once stays manageable.
+    const third = { client_id: clientId, client_secret: ((await rotateClientSecret(deps, ctx(), 'acme', clientId)).body as Secrets).client_secret };
+    expect([await tokenWith(again), await tokenWith(third)]).toEqual(['refused', 'token']);
+    await updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'rotated-then-renamed' });
+    expect(await idpName(clientId)).toBe('rotated-then-renamed');
+    expect(await tokenWith(third)).toBe('token');
+    const settled = await sides();
+    expect(settled.postgres).toEqual(settled.idp);
+    await expect(deleteClient(deps, ctx(), 'acme', clientId, undefined)).resolves.toMatchObject({ status: 204 });
+    expect(await tokenWith(third)).toBe('refused');
+  });
+
+  it('recovery: an admin API that fails while the token is stale is a 502 that changes nothing, and the retry succeeds', async () => {
+    const client = await createWithSecret('recovery-fails');
+    const clientId = client.client_id;
+    plan = { method: 'PUT', fault: 'lostResponse' };
+    await expect(updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'lost' })).rejects.toMatchObject({ status: 502 });
+    const version = async () => (await killer.query<{ version: number }>('test.version', 'SELECT version FROM clients WHERE client_id = $1', [clientId]))[0]?.version;
+    const before = await version();
+
+    // The RFC 7592 PUT gets 401 (stale token); the admin PUT after it fails.
+    plan = { method: 'PUT', fault: 'status503', skip: 1 };
+    await expect(updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'retry' })).rejects.toMatchObject({ status: 502 });
+    plan = { method: 'PUT', fault: 'status503', skip: 1 };
+    await expect(rotateClientSecret(deps, ctx(), 'acme', clientId)).rejects.toMatchObject({ status: 502 });
+    expect(await tokenWith(client)).toBe('token');
+    // A delete whose IdP call fails answers 502, never 204, and the client keeps working.
+    plan = { method: 'DELETE', fault: 'status503', skip: 1 };
+    await expect(deleteClient(deps, ctx(), 'acme', clientId, undefined)).rejects.toMatchObject({ status: 502 });
+    expect(plan).toBeUndefined();
+    expect(await tokenWith(client)).toBe('token');
+    expect(await version()).toBe(before);
+
+    await updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'retry' });
+    expect(await idpName(clientId)).toBe('retry');
+    await expect(deleteClient(deps, ctx(), 'acme', clientId, undefined)).resolves.toMatchObject({ status: 204 });
+    expect(await tokenWith(client)).toBe('refused');
+  });
+
+  it('delete: after the IdP deleted but the answer was lost, the caller’s retry answers 204 without waiting for reconcile', async () => {
+    const client = await createWithSecret('delete-retried');
+    plan = { method: 'DELETE', fault: 'lostResponse' };
+    await expect(deleteClient(deps, ctx(), 'acme', client.client_id, undefined)).rejects.toMatchObject({ status: 502 });
+    expect(await tokenWith(client)).toBe('refused');
+    await expect(deleteClient(deps, ctx(), 'acme', client.client_id, undefined)).resolves.toMatchObject({ status: 204 });
+    const after = await sides();
+    expect(after.postgres).toEqual(after.idp);
+  });
+
+  it('delete: a client the IdP no longer has (its admin API says 404) is deleted here with 204', async () => {
+    const clientId = await create('deleted-behind-our-back');
+    const removed = await fetch(`${idp.adminApiUrl}/clients/${encodeURIComponent(clientId)}`, { method: 'DELETE', headers: { authorization: `Bearer ${idp.initialAccessToken}` } });
+    expect(removed.status).toBe(204);
+    await expect(updateClient(deps, ctx(), 'acme', clientId, undefined, { client_name: 'x' })).rejects.toMatchObject({ status: 409, code: 'idp-client-gone' });
+    await expect(rotateClientSecret(deps, ctx(), 'acme', clientId)).rejects.toMatchObject({ status: 409, code: 'idp-client-gone' });
+    await expect(deleteClient(deps, ctx(), 'acme', clientId, undefined)).resolves.toMatchObject({ status: 204 });
+    expect((await sides()).postgres.some((c) => c.client_id === clientId)).toBe(false);
+  });
+
   it('leaves young IdP clients alone: their create may still be committing', async () => {
     plan = { method: 'POST', fault: 'lostResponse' };
     await expect(create('young-orphan')).rejects.toMatchObject({ status: 502 });
@@ -224,7 +369,7 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
   it('does nothing when the IdP lists none of our clients while Postgres has some', async () => {
     await create('kept-despite-empty-list');
     const before = await sides();
-    const empty = { list: async () => [], delete: inventory.delete } satisfies IdpInventory;
+    const empty = { list: async () => [], replace: inventory.replace, delete: inventory.delete } satisfies IdpInventory;
     const report = await reconcileClients({ ...deps, inventory: empty }, { graceSeconds: 0, requestId: randomUUID() });
     expect(report).toMatchObject({ refused: expect.stringMatching(/lists none/), rowsRemoved: [] });
     expect(await sides()).toEqual(before);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { lambdaContext } from '../../local/http-front.js';
+import { forgetHome } from '../support/homes.js';
 import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
 
@@ -19,6 +20,7 @@ const WEB_CLIENT = '4tq9example0web0client0id';
 const M2M_CLIENT = '7mq1example0m2m0client0id';
 const JANE = 'd4f8a2b0-5c1e-4f7a-9b3d-2e6c8a1f0b71';
 const MULTI = '0b9c7e21-3a4d-4c5b-8e6f-7a8b9c0d1e2f';
+const HOMED = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b10';
 const FROZEN = 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9';
 const HOARDER = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
 const STRANGER = '9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a';
@@ -89,6 +91,9 @@ describe('Cognito pre token generation trigger', () => {
     await mapSubject(db, acme, JANE, [billing]);
     await mapSubject(db, acme, MULTI, [billing]);
     await mapSubject(db, globex, MULTI, []);
+    await forgetHome(db, MULTI); // in both from before home tenants: no home
+    await mapSubject(db, globex, HOMED, []); // globex first: its home
+    await mapSubject(db, acme, HOMED, [billing]);
     await mapSubject(db, frozen, FROZEN, []);
     await mapSubject(db, acme, M2M_CLIENT, [exporter], 'client');
     const everything = await addRole(db, globex, 'everything', Array.from({ length: 150 }, (_, i) => `resource-${i}:read-and-write-everything`));
@@ -159,7 +164,7 @@ describe('Cognito pre token generation trigger', () => {
 
   it('refuses a user in several tenants whose custom:tenant names none', async () => {
     await expect(trigger(userEvent(MULTI))).rejects.toMatchObject({
-      message: expect.stringMatching(/several tenants; their custom:tenant attribute must name/),
+      message: expect.stringMatching(/several tenants and has no home tenant; their custom:tenant attribute must name/),
       status: 403,
       code: 'tenant-required',
     });
@@ -175,10 +180,36 @@ describe('Cognito pre token generation trigger', () => {
   });
 
   it.each([
-    ['a tenant that does not exist', 'nope', 'tenant-not-found', /Tenant "nope" does not exist/],
+    ['a tenant that does not exist', 'nope', 'subject-not-found', /does not belong to tenant "nope"/],
+    ['a tenant the user is not in', 'globex', 'subject-not-found', /does not belong to tenant "globex"/],
+    ['a suspended tenant the user is not in', 'frozen', 'subject-not-found', /does not belong to tenant "frozen"/],
     ['a value that is not a tenant slug', '../acme', 'tenant-invalid', /not a tenant slug/],
   ])('refuses a custom:tenant naming %s', async (_, tenant, code, message) => {
     await expect(trigger(userEvent(JANE, { tenant }))).rejects.toMatchObject({ status: 403, code, message: expect.stringMatching(message) });
+  });
+
+  it('refuses a tenant the user is not in with the same message whether it exists, is suspended or not', async () => {
+    const refusal = async (tenant: string) => {
+      const error = (await trigger(userEvent(JANE, { tenant })).catch((e: unknown) => e)) as { message: string; status: number; code: string };
+      return JSON.stringify({ message: error.message.replace(tenant, '<t>'), status: error.status, code: error.code });
+    };
+    expect(new Set(await Promise.all(['globex', 'frozen', 'no-such-tenant'].map(refusal))).size).toBe(1);
+  });
+
+  it('refuses a user of a suspended tenant who names another tenant', async () => {
+    await expect(trigger(userEvent(FROZEN, { tenant: 'acme' }))).rejects.toMatchObject({ status: 403, code: 'subject-not-found' });
+  });
+
+  it('leaves the event unchanged for a subject in no tenant at all, whatever custom:tenant names', async () => {
+    for (const tenant of ['acme', 'frozen', 'no-such-tenant']) {
+      const event = userEvent(STRANGER, { tenant });
+      await expect(trigger(event)).resolves.toEqual(structuredClone(event));
+    }
+  });
+
+  it('gives a user in several tenants the claims of their home tenant when custom:tenant names none', async () => {
+    const answer = (await trigger(userEvent(HOMED))) as ReturnType<typeof userEvent>;
+    expect(answer.response.claimsAndScopeOverrideDetails).toMatchObject({ accessTokenGeneration: { claimsToAddOrOverride: { [`${NS}tenant`]: 'globex' } } });
   });
 
   it('refuses a user whose claims would not fit a token', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import type { LambdaHttpHandler } from '../../lib/http/stack.js';
+import { forgetHome } from '../support/homes.js';
 import { invoke, type Invocation } from '../support/invoke.js';
 import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
@@ -24,6 +25,9 @@ describe('POST /system/enrich-token', () => {
     await mapSubject(db, acmeId, 'u-123', [billing]);
     await mapSubject(db, acmeId, 'u-multi', [billing]);
     await mapSubject(db, globex, 'u-multi', []);
+    await forgetHome(db, 'u-multi'); // in both from before home tenants
+    await mapSubject(db, globex, 'u-homed', []); // globex first: its home
+    await mapSubject(db, acmeId, 'u-homed', [billing]);
     await mapSubject(db, frozen, 'u-frozen', []);
     // EMF lines go through console.log, our own logs through stdout: keep both to assert on.
     jest.spyOn(console, 'log').mockImplementation((line: unknown) => void emitted.push(String(line)));
@@ -82,7 +86,7 @@ describe('POST /system/enrich-token', () => {
     ['a subject of the wrong type', { body: { subject: 123 } }, /subject/],
     ['a missing subject', { body: { tenant: 'acme' } }, /subject/],
     ['an empty subject', { body: { subject: '' } }, /subject/],
-    ['a subject with control characters', { body: { subject: 'u-1\n{"level":"error"}' } }, /printable/],
+    ['a subject with control characters', { body: { subject: 'u-1\n{"level":"error"}' } }, /control/],
     ['a malformed tenant slug', { body: { subject: 'u-123', tenant: '../etc' } }, /tenant slug/],
     ['an array instead of an object', { body: [{ subject: 'u-123' }] }, /expected object/],
     ['null', { raw: 'null' }, /expected object/],
@@ -106,7 +110,7 @@ describe('POST /system/enrich-token', () => {
   });
 
   it.each([
-    ['an unknown tenant', { subject: 'u-123', tenant: 'nope' }, 404, 'tenant-not-found'],
+    ['an unknown tenant', { subject: 'u-123', tenant: 'nope' }, 404, 'subject-not-found'],
     ['an unknown subject', { subject: 'u-unknown' }, 404, 'subject-not-found'],
     ['a subject outside the named tenant', { subject: 'u-123', tenant: 'globex' }, 404, 'subject-not-found'],
     ['a suspended tenant', { subject: 'u-frozen' }, 403, 'tenant-suspended'],
@@ -114,6 +118,27 @@ describe('POST /system/enrich-token', () => {
   ])('refuses %s', async (_, body, status, code) => {
     const answer = await call({ headers: auth, body });
     expect(answer).toMatchObject({ status, json: { status, type: `urn:citadel:iam:problem:${code}` } });
+  });
+
+  it('answers a subject in several tenants from its home tenant when none is named', async () => {
+    expect(await call({ headers: auth, body: { subject: 'u-homed' } })).toMatchObject({ status: 200, json: { tenant: { slug: 'globex' }, roles: [] } });
+    expect(await call({ headers: auth, body: { subject: 'u-homed', tenant: 'acme' } })).toMatchObject({ status: 200, json: { tenant: { slug: 'acme' }, roles: ['billing-admin'] } });
+  });
+
+  it('answers a tenant the subject is not in with the same 404 whether it exists, is suspended or not, and whether the subject is known', async () => {
+    const bodies = await Promise.all(
+      [
+        { subject: 'u-123', tenant: 'globex' },
+        { subject: 'u-123', tenant: 'frozen' },
+        { subject: 'u-123', tenant: 'no-such-tenant' },
+        { subject: 'u-unknown', tenant: 'globex' },
+      ].map(async (body) => {
+        const answer = await call({ headers: auth, body });
+        return JSON.stringify({ status: answer.status, ...answer.json, request_id: undefined, detail: String(answer.json.detail).replace(body.tenant, '<t>') });
+      }),
+    );
+    expect(new Set(bodies).size).toBe(1);
+    expect(JSON.parse(bodies[0]!)).toMatchObject({ status: 404, type: 'urn:citadel:iam:problem:subject-not-found' });
   });
 
   it('answers 403 at once after a tenant is suspended', async () => {

@@ -12,6 +12,7 @@ import type { LambdaHttpHandler } from '../../lib/http/stack.js';
 import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
 import { buildHttpEvent, lambdaContext } from '../../local/http-front.js';
 import { mintAccessToken } from '../support/dev-idp.js';
+import { forgetHome } from '../support/homes.js';
 import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase, testRun, withAdmin } from '../support/test-database.js';
 
@@ -44,6 +45,7 @@ describe('/system/forward-auth', () => {
     await mapSubject(db, acme, 'alice', [billing]);
     await mapSubject(db, acme, 'multi', [billing]);
     await mapSubject(db, globex, 'multi', [viewer]);
+    await forgetHome(db, 'multi'); // in both from before home tenants: no home
     await mapSubject(db, frozen, 'frozen-user', []);
     await mapSubject(db, globex, REPORTER.client_id, [viewer], 'client');
     const everything = await addRole(db, globex, 'everything', Array.from({ length: 150 }, (_, i) => `resource-${i}:read-and-write-everything`));
@@ -214,9 +216,13 @@ describe('/system/forward-auth', () => {
       expect(answer.json.detail).toMatch(/over the 2048-byte budget/);
     });
 
-    it('a subject the gateway’s tenant does not know', async () => {
-      expectRefused(await viaNginx(await user('alice'), { query: '?tenant=globex' }), 403, 'subject-not-found');
-      expectRefused(await viaNginx(await user('alice'), { query: '?tenant=initech' }), 403, 'tenant-not-found');
+    it('a subject the gateway’s tenant does not know, with the same answer whether that tenant exists, is suspended or not', async () => {
+      const answers = await Promise.all(['globex', 'frozen', 'initech'].map(async (tenant) => viaNginx(await user('alice'), { query: `?tenant=${tenant}` })));
+      for (const answer of answers) expectRefused(answer, 403, 'subject-not-found');
+      const wire = (answer: Answer, tenant: string) => JSON.stringify({ ...answer.json, request_id: undefined, detail: String(answer.json.detail).replace(tenant, '<t>') });
+      expect(new Set(answers.map((answer, i) => wire(answer, ['globex', 'frozen', 'initech'][i]!))).size).toBe(1);
+      // A user of a suspended tenant at another tenant's site is refused too.
+      expectRefused(await viaNginx(await user('frozen-user'), { query: '?tenant=acme' }), 403, 'subject-not-found');
     });
 
     it('a token for one tenant at a gateway configured for another', async () => {
@@ -256,14 +262,49 @@ describe('/system/forward-auth', () => {
       expect(Object.values(answer.headers).filter((value) => ['root', 'platform-admin', '*', 'globex'].includes(value))).toEqual([]);
     });
 
-    it('ignores the query Envoy copies from the client’s request', async () => {
-      expectRefused(await viaEnvoy(await user('multi'), '/invoices/42?tenant=globex'), 403, 'tenant-required');
-      expectRefused(await viaEnvoy(await user('multi'), '/?tenant=globex'), 403, 'tenant-required');
+    it('honours the operator’s tenant behind a trailing slash, a stage or base-path prefix, and any path under it', async () => {
+      const token = await user('alice'); // acme only
+      for (const path of [
+        '/system/forward-auth/?tenant=globex',
+        '/dev/system/forward-auth?tenant=globex',
+        '/dev/system/forward-auth/?tenant=globex',
+        '/iam/v1/system/forward-auth?tenant=globex',
+        '/system/forward-auth/site-a?tenant=globex',
+        '/dev/system/forward-auth/invoices/42?tenant=globex',
+      ]) {
+        expectRefused(await ask('GET', path, { ...bearer(token), 'x-api-key': KEY }), 403, 'subject-not-found');
+      }
+      expectAllowed(await ask('GET', '/dev/system/forward-auth/?tenant=globex', { ...bearer(await user('multi')), 'x-api-key': KEY }), 'multi', 'globex', 'viewer', 'reports:read');
+    });
+
+    it('keeps the tenant of Envoy’s path prefix (ending in `&`) against the client’s query, which may repeat it but never replace it', async () => {
+      const prefix = '?tenant=globex&';
+      expectAllowed(await viaEnvoy(await user('multi'), `${prefix}/invoices/42?page=2`), 'multi', 'globex', 'viewer', 'reports:read');
+      expectAllowed(await viaEnvoy(await user('multi'), `${prefix}/invoices/42?tenant=globex&x=%zz`), 'multi', 'globex', 'viewer', 'reports:read');
+      expectRefused(await viaEnvoy(await user('alice'), `${prefix}/invoices/42`), 403, 'subject-not-found');
+      expectRefused(await viaEnvoy(await user('multi'), `${prefix}/invoices/42?tenant=acme`), 400, 'bad-request');
+      expectRefused(await viaEnvoy(await user('multi'), `${prefix}/invoices/42?a=1&tenant=acme`), 400, 'bad-request');
+      // A prefix without the `&` glues the client's path to the slug: refused, never ignored.
+      expectRefused(await viaEnvoy(await user('multi'), '?tenant=globex/invoices/42'), 400, 'bad-request');
+    });
+
+    it('lets the client’s query behind a prefix without a tenant pick only among the user’s own tenants', async () => {
+      expectAllowed(await viaEnvoy(await user('multi'), '/invoices/42?tenant=globex'), 'multi', 'globex', 'viewer', 'reports:read');
+      expectRefused(await viaEnvoy(await user('alice'), '/invoices/42?tenant=globex'), 403, 'subject-not-found');
+      expectRefused(await viaEnvoy(await user('multi'), '/invoices/42?q=1'), 403, 'tenant-required');
+      expectAllowed(await viaEnvoy(await user('alice'), '/invoices/42?q=1&other=%E2%82%AC'), 'alice', 'acme', 'billing-admin', 'invoices:read,invoices:write');
     });
 
     it('answers a malformed or unknown auth URL parameter with 400, a gateway configuration error', async () => {
-      expectRefused(await viaNginx(await user('alice'), { query: '?tenant=Not_A_Slug' }), 400, 'bad-request');
-      expectRefused(await viaNginx(await user('alice'), { query: '?tennant=acme' }), 400, 'bad-request');
+      const token = await user('alice');
+      for (const query of ['?tenant=Not_A_Slug', '?tennant=acme', '?tenant=', '?tenant', '?tenant=acme&tenant=globex', '?tenant=%zz', '?t%zznant=acme', '?tenant=acme%00']) {
+        expectRefused(await viaNginx(token, { query }), 400, 'bad-request');
+      }
+      for (const path of ['/system/forward-auth/x?tenant=acme&tenant=globex', '/dev/system/forward-auth/?%74enant=Nope', '/system/forward-auth/a?ten%ant=acme']) {
+        expectRefused(await ask('GET', path, { ...bearer(token), 'x-api-key': KEY }), 400, 'bad-request');
+      }
+      expectAllowed(await viaNginx(token, { query: '?tenant=acme&tenant=acme' }), 'alice', 'acme', 'billing-admin', 'invoices:read,invoices:write');
+      expectAllowed(await viaNginx(token, { query: '?%74enant=acme' }), 'alice', 'acme', 'billing-admin', 'invoices:read,invoices:write');
     });
   });
 

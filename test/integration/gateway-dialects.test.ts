@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import type { LambdaHttpHandler } from '../../lib/http/stack.js';
+import { forgetHome } from '../support/homes.js';
 import { invoke } from '../support/invoke.js';
 import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
@@ -74,6 +75,9 @@ describe('enrich-token dialects: Ory Hydra token hook and Oathkeeper hydrator', 
     await mapSubject(db, acme, 'alice', [billing]);
     await mapSubject(db, acme, 'multi', [billing]);
     await mapSubject(db, globex, 'multi', []);
+    await forgetHome(db, 'multi'); // in both tenants from before home tenants: no home, so 409 without a tenant
+    await mapSubject(db, acme, 'homed', [billing]); // acme first: its home
+    await mapSubject(db, globex, 'homed', []);
     await mapSubject(db, frozen, 'frozen-user', []);
     await mapSubject(db, acme, 'svc-exporter', [billing], 'client');
     const many = await addRole(db, globex, 'everything', Array.from({ length: 150 }, (_, i) => `resource-${i}:read-and-write-everything`));
@@ -145,6 +149,25 @@ describe('enrich-token dialects: Ory Hydra token hook and Oathkeeper hydrator', 
       expect((await call(hydraHook('alice', { tenant: 'Not A Slug' }))).status).toBe(403);
     });
 
+    it('answers a subject in several tenants from its home tenant when none is named', async () => {
+      expect(((await call(hydraHook('homed'))).json as any).session.access_token).toMatchObject({ [`${NS}tenant`]: 'acme', [`${NS}roles`]: ['billing-admin'] });
+      expect(((await call(hydraHook('homed', { tenant: 'globex' }))).json as any).session.access_token).toMatchObject({ [`${NS}tenant`]: 'globex' });
+    });
+
+    it('fails closed: a subject of ours naming a tenant it is not in is denied with the same 403 whether that tenant exists, is suspended or not', async () => {
+      const answers = await Promise.all(['globex', 'frozen', 'nowhere'].map((tenant) => call(hydraHook('alice', { tenant }))));
+      for (const answer of answers) expect(answer).toMatchObject({ status: 403, json: { type: 'urn:citadel:iam:problem:subject-not-found' } });
+      const wire = (answer: { json: Record<string, unknown> }, tenant: string) => JSON.stringify({ ...answer.json, request_id: undefined, detail: String(answer.json['detail']).replace(tenant, '<t>') });
+      expect(new Set(answers.map((answer, i) => wire(answer, ['globex', 'frozen', 'nowhere'][i]!))).size).toBe(1);
+      // A user of a suspended tenant naming another one does not sign in either.
+      expect(await call(hydraHook('frozen-user', { tenant: 'acme' }))).toMatchObject({ status: 403 });
+      expect(await call(hydraHook('frozen-user', { tenant: 'nowhere' }))).toMatchObject({ status: 403 });
+    });
+
+    it('answers no change (204) for a subject in no tenant at all, whatever tenant it names', async () => {
+      for (const tenant of ['acme', 'frozen', 'nowhere']) expect((await call(hydraHook('stranger', { tenant }))).status).toBe(204);
+    });
+
     it('refuses claims over the byte budget instead of minting a header-breaking token', async () => {
       const answer = await call(hydraHook('hoarder'));
       expect(answer).toMatchObject({ status: 403, json: { type: 'urn:citadel:iam:problem:claims-too-large' } });
@@ -183,13 +206,21 @@ describe('enrich-token dialects: Ory Hydra token hook and Oathkeeper hydrator', 
       expect(await call(sent)).toMatchObject({ status: 200, json: sent });
     });
 
-    it('denies an unknown subject and a suspended tenant', async () => {
-      expect((await call(oathkeeperSession('stranger'))).status).toBe(404);
+    it('denies (403) an unknown subject, a suspended tenant and a tenant the subject is not in, existing or not', async () => {
+      expect(await call(oathkeeperSession('stranger'))).toMatchObject({ status: 403, json: { type: 'urn:citadel:iam:problem:subject-not-found' } });
       expect((await call(oathkeeperSession('frozen-user'))).status).toBe(403);
+      const strip = (answer: { status: number; json: Record<string, unknown> }) => ({ ...answer.json, request_id: undefined, detail: undefined, status: answer.status });
+      const notIn = await call(oathkeeperSession('alice', { tenant: 'globex' }));
+      const nowhere = await call(oathkeeperSession('alice', { tenant: 'nowhere' }));
+      const frozen = await call(oathkeeperSession('frozen-user', { tenant: 'acme' }));
+      expect(strip(notIn)).toEqual(strip(nowhere));
+      expect(strip(frozen)).toEqual(strip(nowhere));
+      expect(notIn.status).toBe(403);
     });
 
     it('takes the tenant from extra (an authenticator’s output), never from the end user’s headers', async () => {
-      expect((await call(oathkeeperSession('multi'))).status).toBe(409);
+      expect(await call(oathkeeperSession('multi'))).toMatchObject({ status: 403, json: { type: 'urn:citadel:iam:problem:tenant-required' } });
+      expect((await call(oathkeeperSession('homed'))).json.header).toMatchObject({ 'X-Auth-Tenant': ['acme'] });
       const answer = await call(oathkeeperSession('multi', { tenant: 'acme' }));
       expect(answer.json.header).toMatchObject({ 'X-Auth-Tenant': ['acme'], 'X-Auth-Roles': ['billing-admin'] });
     });

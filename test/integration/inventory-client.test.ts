@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { startDevIdp, type DevIdp } from '../../local/dev-idp.js';
 import { inventoryClient, type InventoryClientOptions } from '../../lib/adapters/rauth/inventory-client.js';
 import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
-import { IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
+import { IdpClientGoneError, IdpTokenRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { expectUnavailable, HOSTILE_SOFTWARE_ID, idpErrorCounter, useHostileIdp, type Misbehaviour } from '../support/hostile-idp.js';
 
@@ -105,6 +105,30 @@ describe('inventory client against the dev IdP', () => {
     expect(metrics.calls).toEqual([]);
   });
 
+  it('replaces a client by id without its registration access token, which the IdP then refuses, as Hydra does', async () => {
+    const created = await registrar(SOFTWARE_ID).register(metadata);
+    const wanted = { ...metadata, client_name: 'renamed', scope: '' };
+    expect(await inventory().replace(created.client_id, wanted)).toEqual(wanted);
+    expect(await inventory().list()).toEqual([{ ...wanted, client_id: created.client_id, issuedAt: expect.any(Date) }]);
+    expect((await tokenStatus(idp, created.client_id, created.client_secret!)).status).toBe(200); // the secret is kept
+    await expect(registrar(SOFTWARE_ID).read(created)).rejects.toBeInstanceOf(IdpTokenRejectedError);
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('replaces the secret when asked: the new one works at once, the old one no more', async () => {
+    const created = await registrar(SOFTWARE_ID).register(metadata);
+    const replaced = await inventory().replace(created.client_id, metadata, { newSecret: true });
+    expect(replaced).toEqual({ ...metadata, client_secret: expect.stringMatching(/^[\w-]{43}$/) });
+    expect(await tokenStatus(idp, created.client_id, created.client_secret!)).toEqual({ status: 401, error: 'invalid_client' });
+    expect((await tokenStatus(idp, created.client_id, replaced.client_secret!)).status).toBe(200);
+    expect(JSON.stringify(await inventory().list())).not.toContain(replaced.client_secret);
+  });
+
+  it('answers IdpClientGoneError for replacing a client the IdP does not have', async () => {
+    await expect(inventory().replace('no-such-client', metadata)).rejects.toBeInstanceOf(IdpClientGoneError);
+    expect(metrics.calls).toEqual([]);
+  });
+
   it('counts deleting a client the IdP does not know as done', async () => {
     await expect(inventory().delete('no-such-client')).resolves.toBeUndefined();
     expect(metrics.calls).toEqual([]);
@@ -125,10 +149,11 @@ describe('inventory client against a misbehaving IdP', () => {
   const client = (overrides: Partial<InventoryClientOptions> = {}) =>
     inventoryClient({ adminUrl: hostile.idp.adminApiUrl, softwareId: HOSTILE_SOFTWARE_ID, ...hostile.options(), ...overrides });
 
-  async function failsBounded(mode: Misbehaviour, operation: 'list' | 'delete', overrides: Partial<InventoryClientOptions> = {}) {
+  async function failsBounded(mode: Misbehaviour, operation: 'list' | 'delete' | 'update', overrides: Partial<InventoryClientOptions> = {}) {
     hostile.idp.behave(mode);
     const inventory = client(overrides);
-    await expectUnavailable(hostile, operation, () => (operation === 'list' ? inventory.list() : inventory.delete('ours-1')));
+    const calls = { list: () => inventory.list(), delete: () => inventory.delete('ours-1'), update: () => inventory.replace('ours-1', metadata) };
+    await expectUnavailable(hostile, operation, calls[operation]);
   }
 
   it('keeps only its own clients, reading Hydra nulls as unset and created_at as the issue time', async () => {
@@ -218,6 +243,43 @@ describe('inventory client against a misbehaving IdP', () => {
 
   it('gives up on a delete that never answers within the timeout', async () => {
     await failsBounded('hang', 'delete');
+  });
+
+  it('replaces by reading the client and sending it back with our metadata over it, keeping what it does not manage', async () => {
+    const wanted = { ...metadata, client_name: 'renamed' };
+    expect(await client().replace('ours 1', wanted, { newSecret: true })).toEqual({ ...metadata, client_secret: expect.any(String) });
+    expect(hostile.idp.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /admin/clients/ours%201', 'PUT /admin/clients/ours%201']);
+    const sent = JSON.parse(hostile.idp.requests[1]!.body) as Record<string, unknown>;
+    expect(sent).toEqual({
+      ...wanted,
+      client_id: 'ours 1',
+      software_id: HOSTILE_SOFTWARE_ID,
+      response_types: [],
+      audience: ['urn:kept'],
+      created_at: '2024-05-06T07:08:09Z',
+      client_secret: expect.stringMatching(/^[\w-]{43}$/),
+    });
+    expect(hostile.metrics.calls).toEqual([]);
+  });
+
+  it('refuses an answer about another client, or one that is not a client', async () => {
+    const answering = (body: unknown): typeof fetch => async () => new Response(JSON.stringify(body), { status: 200 });
+    await expect(client({ fetch: answering({ client_id: 'someone-else' }) }).replace('ours-1', metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
+    await expect(client({ fetch: answering(['ours-1']) }).replace('ours-1', metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
+    await expect(client({ fetch: answering({ client_id: 'ours-1', error: 'server_error' }) }).replace('ours-1', metadata)).rejects.toBeInstanceOf(IdpUnavailableError);
+    expect(hostile.metrics.calls).toEqual(['update', 'update', 'update']);
+  });
+
+  it('reports a 500 on replace as the IdP being unavailable', async () => {
+    await failsBounded('status500', 'update');
+  });
+
+  it('gives up on a replace that never answers within the timeout', async () => {
+    await failsBounded('hang', 'update');
+  });
+
+  it('stops reading a 5 MB client at the byte cap', async () => {
+    await failsBounded('huge', 'update');
   });
 
   it('refuses to delete a client id that is a dot segment', async () => {

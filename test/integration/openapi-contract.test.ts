@@ -465,7 +465,13 @@ describe('openapi.yaml', () => {
       expectStatus(await call('enrichToken', gateway, { body: { subject: 'oas-carol', client_id: 'gateway-web' } }), 200);
 
       expectStatus(await call('putUser', admin, { params: { tenant: 'globex', subject: 'oas-carol' }, body: { roles: [] } }), 201);
+      expectStatus(await call('enrichToken', gateway, { body: { subject: 'oas-carol' } }), 200); // acme: its home
+      // Its home tenant removes it while two others have it: no home, so 409.
+      expectStatus(await call('createTenant', admin, { body: { slug: 'oas-third', name: 'Third' } }), 201);
+      expectStatus(await call('putUser', admin, { params: { tenant: 'oas-third', subject: 'oas-carol' }, body: { roles: [] } }), 201);
+      expectStatus(await call('deleteUser', admin, { params: { tenant: 'acme', subject: 'oas-carol' } }), 204);
       expectStatus(await call('enrichToken', gateway, { body: { subject: 'oas-carol' } }), 409);
+      expectStatus(await call('putUser', admin, { params: { tenant: 'acme', subject: 'oas-carol' }, body: { roles: ['viewer'] } }), 201);
 
       expectStatus(await call('createTenant', admin, { body: { slug: 'oas-frozen', name: 'Frozen', status: 'suspended' } }), 201);
       expectStatus(await call('putUser', admin, { params: { tenant: 'oas-frozen', subject: 'oas-dave' }, body: { roles: [] } }), 201);

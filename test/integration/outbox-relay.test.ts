@@ -5,6 +5,7 @@ import type { Database } from '../../lib/adapters/postgres/database.js';
 import { postgresOutbox } from '../../lib/adapters/postgres/outbox.js';
 import { postgresOutboxBacklog } from '../../lib/adapters/postgres/outbox-backlog.js';
 import { postgresPolicyStore } from '../../lib/adapters/postgres/policy-store.js';
+import { inventoryClient } from '../../lib/adapters/rauth/inventory-client.js';
 import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
 import { createClient, deleteClient, rotateClientSecret, updateClient } from '../../lib/admin/clients.js';
 import { createRole, deleteRole, updateRole } from '../../lib/admin/roles.js';
@@ -146,19 +147,20 @@ describe('outbox relay to JetStream', () => {
   it('publishes every event of the catalog without a secret or token in it', async () => {
     const idp = await startDevIdp({ adminSubject: 'relay-admin' });
     const keys = [{ id: 'k1', base64: randomBytes(32).toString('base64') }];
+    const calls = {
+      softwareId: 'urn:citadel:iam-service',
+      credentials: async () => ({ initialAccessToken: idp.initialAccessToken }),
+      timeoutMs: 2_000,
+      maxResponseBytes: 65_536,
+      metrics: { idpError: () => undefined },
+      log,
+    };
     const deps = {
       store: postgresPolicyStore(db),
       log,
       sealer: sealer(async () => keys),
-      idp: registrationClient({
-        issuer: idp.issuer,
-        softwareId: 'urn:citadel:iam-service',
-        credentials: async () => ({ initialAccessToken: idp.initialAccessToken }),
-        timeoutMs: 2_000,
-        maxResponseBytes: 65_536,
-        metrics: { idpError: () => undefined },
-        log,
-      }),
+      idp: registrationClient({ ...calls, issuer: idp.issuer }),
+      inventory: inventoryClient({ ...calls, adminUrl: idp.adminApiUrl }),
     };
     const ctx = { actor: 'test-admin', requestId: 'req-1' };
     await createTenant(deps, ctx, { slug: 'acme', name: 'Acme' });

@@ -5,7 +5,7 @@ import {
   registrationClient,
   type RegistrationClientOptions,
 } from '../../lib/adapters/rauth/registration-client.js';
-import { IdpClientGoneError, IdpRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
+import { IdpClientGoneError, IdpRejectedError, IdpTokenRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { expectUnavailable, HOSTILE_MARGIN_MS, HOSTILE_TIMEOUT_MS, idpErrorCounter, useHostileIdp, type Misbehaviour } from '../support/hostile-idp.js';
 
@@ -76,7 +76,7 @@ describe('registration client against the dev IdP', () => {
     expect(updated).not.toHaveProperty('client_secret');
     // oidc-provider rotates the registration access token on update: the old one is dead.
     expect(updated.registration_access_token).not.toBe(created.registration_access_token);
-    expect(await admin.read(created)).toBeUndefined();
+    await expect(admin.read(created)).rejects.toBeInstanceOf(IdpTokenRejectedError);
     expect((await admin.read(updated))?.client_name).toBe('reports v2');
     expect(await tokenStatus(idp, created.client_id, created.client_secret!)).toBe(200);
 
@@ -87,9 +87,10 @@ describe('registration client against the dev IdP', () => {
 
     await admin.delete(rotated);
     expect(await tokenStatus(idp, created.client_id, rotated.client_secret)).toBe(401);
-    expect(await admin.read(rotated)).toBeUndefined();
-    await expect(admin.delete(rotated)).resolves.toBeUndefined();
-    await expect(admin.update(rotated, metadata)).rejects.toBeInstanceOf(IdpClientGoneError);
+    // RFC 7592 §2.1: a client gone and a token refused look alike (401); neither is taken as "deleted".
+    await expect(admin.read(rotated)).rejects.toBeInstanceOf(IdpTokenRejectedError);
+    await expect(admin.delete(rotated)).rejects.toBeInstanceOf(IdpTokenRejectedError);
+    await expect(admin.update(rotated, metadata)).rejects.toBeInstanceOf(IdpTokenRejectedError);
     expect(metrics.calls).toEqual([]);
   });
 
@@ -161,6 +162,20 @@ describe('registration client against a misbehaving IdP', () => {
     };
     return expectUnavailable(hostile, operation, calls[operation]);
   }
+
+  it('tells a refused registration access token (401) from a client gone (404), counting neither', async () => {
+    const admin = client();
+    for (const call of [() => admin.read(ref()), () => admin.update(ref(), metadata), () => admin.rotateSecret(ref(), metadata), () => admin.delete(ref())]) {
+      hostile.idp.behave('unauthorizedOnce');
+      await expect(call()).rejects.toMatchObject({ constructor: IdpTokenRejectedError, clientId: 'client-1', status: 502 });
+    }
+    const gone = client({ fetch: async () => new Response(JSON.stringify({ error: 'not_found' }), { status: 404 }) });
+    expect(await gone.read(ref())).toBeUndefined();
+    await expect(gone.update(ref(), metadata)).rejects.toBeInstanceOf(IdpClientGoneError);
+    await expect(gone.rotateSecret(ref(), metadata)).rejects.toBeInstanceOf(IdpClientGoneError);
+    await expect(gone.delete(ref())).resolves.toBeUndefined();
+    expect(hostile.metrics.calls).toEqual([]);
+  });
 
   it('gives up on an IdP that never answers within the timeout', async () => {
     expect(await failsBounded('hang', 'create')).toBeGreaterThanOrEqual(HOSTILE_TIMEOUT_MS - 50);

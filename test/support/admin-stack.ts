@@ -38,7 +38,8 @@ const clients = {
   user: { client_id: 'acme-user', client_secret: 'acme-user-secret-0123456789' },
 };
 
-export async function startAdminStack(): Promise<AdminStack> {
+/** `env` is merged over the stack's own settings (e.g. `DB_POOL_MAX`, `LOG_LEVEL`). */
+export async function startAdminStack(env: Record<string, string> = {}): Promise<AdminStack> {
   const databaseUrl = await createTestDatabase();
   const db = testDatabase(databaseUrl);
   const idp = await startDevIdp({ adminSubject: BOOTSTRAP_ADMIN, extraClients: Object.values(clients) });
@@ -61,6 +62,7 @@ export async function startAdminStack(): Promise<AdminStack> {
     CLIENT_TOKEN_KEYS: `test:${randomBytes(32).toString('base64')}`,
     RECONCILE_GRACE_SECONDS: '0',
     LOG_LEVEL: 'error',
+    ...env,
   });
   const server: Server = createHttpFront(await loadRoutes({ admin: true }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

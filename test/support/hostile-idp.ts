@@ -54,7 +54,8 @@ export interface HostileIdp {
   issuer: string;
   registrationEndpoint: string;
   adminApiUrl: string;
-  requests: Array<{ method: string; path: string; host: string | undefined; authorization: string | undefined }>;
+  /** Every request; `body` fills in as it arrives (complete once the adapter has its answer). */
+  requests: Array<{ method: string; path: string; host: string | undefined; authorization: string | undefined; body: string }>;
   behave(registration: Misbehaviour, discovery?: Misbehaviour): void;
   stop(): Promise<void>;
 }
@@ -65,12 +66,20 @@ export async function startHostileIdp(): Promise<HostileIdp> {
   const requests: HostileIdp['requests'] = [];
   const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '', host: req.headers.host, authorization: req.headers.authorization });
-    req.resume(); // drain any body
+    const record = { method: req.method ?? '', path: req.url ?? '', host: req.headers.host, authorization: req.headers.authorization, body: '' };
+    requests.push(record);
+    req.on('data', (chunk: Buffer) => void (record.body += chunk.toString('utf8'))); // drain any body, keeping it
     const isDiscovery = req.url === '/.well-known/openid-configuration';
     const mode = isDiscovery ? discoveryMode : registrationMode;
     if (mode === 'unauthorizedOnce') registrationMode = 'honest';
-    const honest = isDiscovery ? discoveryDocument() : new URL(req.url ?? '/', issuer).pathname === '/admin/clients' ? HOSTILE_INVENTORY : registrationBody(req);
+    const path = new URL(req.url ?? '/', issuer).pathname;
+    const honest = isDiscovery
+      ? discoveryDocument()
+      : path === '/admin/clients'
+        ? HOSTILE_INVENTORY
+        : path.startsWith('/admin/clients/')
+          ? adminClient(decodeURIComponent(path.slice('/admin/clients/'.length)))
+          : registrationBody(req);
     misbehave(mode, req, res, honest);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -78,6 +87,18 @@ export async function startHostileIdp(): Promise<HostileIdp> {
   const issuer = `http://127.0.0.1:${port}`;
 
   const discoveryDocument = () => ({ issuer, token_endpoint: `${issuer}/token`, registration_endpoint: `${issuer}/reg` });
+  /** One client as Hydra's admin API shows it: nulls, members we do not manage, no secret or registration access token. */
+  const adminClient = (id: string) => ({
+    client_id: id,
+    software_id: HOSTILE_SOFTWARE_ID,
+    client_name: 'reports',
+    grant_types: ['client_credentials'],
+    redirect_uris: null,
+    scope: 'iam',
+    token_endpoint_auth_method: 'client_secret_basic',
+    audience: ['urn:kept'],
+    created_at: '2024-05-06T07:08:09Z',
+  });
   const registrationBody = (req: IncomingMessage) => {
     const id = req.url?.startsWith('/reg/') ? req.url.slice(5) : 'client-1';
     return {

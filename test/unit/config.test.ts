@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, FORWARD_AUTH_AUDIENCE: 'https://api.example' }).idp).toMatchObject({ audience: 'urn:citadel:iam', forwardAuthAudience: 'https://api.example' });
   });
 
+  it('accepts only RFC 9068 access tokens (typ at+jwt) unless ADMIN_TOKEN_ALLOW_JWT_TYP also admits typ JWT', () => {
+    expect(loadConfig(valid).idp.allowJwtTyp).toBe(false);
+    expect(loadConfig({ ...valid, ADMIN_TOKEN_ALLOW_JWT_TYP: 'true' }).idp.allowJwtTyp).toBe(true);
+    expect(issuesOf({ ...valid, ADMIN_TOKEN_ALLOW_JWT_TYP: 'yes' })).toEqual([expect.stringMatching(/^ADMIN_TOKEN_ALLOW_JWT_TYP: /)]);
+  });
+
   it('takes the database credentials from a secret instead, the URL then naming only the endpoint', () => {
     const config = loadConfig({ DATABASE_SECRET_ID: 'iam/prod/database', DATABASE_URL: 'postgres://proxy.internal:5432/iam?sslmode=require' });
     expect(config.secrets.ids.database).toBe('iam/prod/database');

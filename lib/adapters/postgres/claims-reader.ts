@@ -1,8 +1,8 @@
 /**
- * enrich-token's lookup against the `subject_claims` read model (see its migration): the
- * answer for a known subject is one indexed single-row SELECT. Only the rarer outcomes take a
- * second query — telling an unknown tenant from an unknown subject, or letting the token's
- * client pick among several tenants.
+ * enrich-token's lookup against the `subject_claims` read model (see its migrations): the
+ * answer for a known subject is one indexed SELECT of at most two rows. Only the rarer outcomes
+ * take a second query — telling a subject we know from one we don't when it names a tenant it is
+ * not in, or letting the token's client pick among several tenants when the subject has no home.
  */
 import type { ClaimsLookup, SubjectType } from '../../policy/claims.js';
 import type { ClaimsReader } from '../../policy/policy-store.js';
@@ -33,12 +33,18 @@ export function postgresClaimsReader(db: Queryable): ClaimsReader {
           [subject, tenant],
         );
         if (row) return toLookup(row);
-        const [known] = await db.query('claims.tenant_exists', 'SELECT 1 FROM tenants WHERE slug = $1', [tenant]);
-        return { outcome: known ? 'subject_not_found' : 'tenant_not_found' };
+        // Never whether the slug exists (or is suspended): only whether the subject is ours at all.
+        const [known] = await db.query('claims.subject_known', 'SELECT 1 FROM subject_claims WHERE subject = $1 LIMIT 1', [subject]);
+        return { outcome: known ? 'not_member' : 'subject_not_found' };
       }
-      const rows = await db.query<{ claims: string }>('claims.by_subject', 'SELECT claims FROM subject_claims WHERE subject = $1 LIMIT 2', [subject]);
-      if (rows.length === 1) return toLookup(rows[0]!);
+      // The home tenant first (README, "Security"): then a second row never makes it ambiguous.
+      const rows = await db.query<{ claims: string; is_home: boolean }>(
+        'claims.by_subject',
+        'SELECT claims, is_home FROM subject_claims WHERE subject = $1 ORDER BY is_home DESC LIMIT 2',
+        [subject],
+      );
       if (rows.length === 0) return { outcome: 'subject_not_found' };
+      if (rows.length === 1 || rows[0]!.is_home) return toLookup(rows[0]!);
       if (clientId !== undefined) {
         const [row] = await db.query<{ claims: string }>(
           'claims.by_client_tenant',

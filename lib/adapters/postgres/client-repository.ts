@@ -1,4 +1,4 @@
-import type { ClientRepository } from '../../admin/ports.js';
+import type { ClientRepository, Lock } from '../../admin/ports.js';
 import type { Client } from '../../admin/model.js';
 import { ConflictError } from '../../errors.js';
 import { isConstraintViolation, type Queryable, UNIQUE_VIOLATION } from './database.js';
@@ -53,7 +53,10 @@ const toClient = (r: ClientRow): Client & { tenantSlug: string } => ({
 });
 
 export function postgresClients(db: Queryable): ClientRepository {
-  const get = async (tenantId: string, clientId: string, options?: { lock?: boolean }) => {
+  const get = async (tenantId: string, clientId: string, options?: Lock) => {
+    // The subject row before the client row: role changes reach a client through its subject
+    // (lib/admin/lock-order.ts: tenant → roles → subject → client).
+    if (options?.lock) await db.query('client.lock_subject', 'SELECT 1 FROM subjects WHERE tenant_id = $1 AND subject = $2 FOR UPDATE', [tenantId, clientId]);
     const [row] = await db.query<ClientRow>(
       options?.lock ? 'client.get_locked' : 'client.get',
       `${SELECT} WHERE c.tenant_id = $1 AND c.client_id = $2${options?.lock ? ' FOR UPDATE OF c' : ''}`,

@@ -31,11 +31,41 @@ export interface Queryable {
   query<R extends Row = Row>(operation: string, text: string, values?: readonly unknown[]): Promise<R[]>;
 }
 
+export interface TransactionOptions {
+  /** Named in the log line of a retry. */
+  requestId?: string | undefined;
+  /**
+   * Asked after a deadlock (40P01) or serialization failure (40001): true runs the whole
+   * transaction once more, from BEGIN, on the same connection. Only the caller knows whether
+   * `work` did something outside the database that must not happen twice (an IdP call).
+   */
+  retry?: (() => boolean) | undefined;
+}
+
 export interface Database extends Queryable {
   /** One client from BEGIN to COMMIT/ROLLBACK, released in `finally`. */
-  transaction<T>(operation: string, work: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(operation: string, work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   end(): Promise<void>;
 }
+
+/**
+ * A deadlock (40P01) or serialization failure (40001): the server rolled the transaction back so
+ * another could go on. Nothing is wrong with the database and a new attempt usually succeeds, so
+ * a transaction that retries it counts nothing; one that gives up (or a query outside any
+ * transaction) counts it in `database_errors_total` like any other failure and answers 503.
+ */
+export class LockConflictError extends DependencyUnavailableError {
+  readonly sqlState: string;
+  readonly operation: string;
+  constructor(operation: string, cause: pg.DatabaseError) {
+    super('database', cause);
+    this.sqlState = cause.code ?? '40001';
+    this.operation = operation;
+  }
+}
+
+const conflictsOnLocks = (error: unknown): error is pg.DatabaseError =>
+  error instanceof pg.DatabaseError && (error.code === '40P01' || error.code === '40001');
 
 /**
  * SQLSTATE class 23: the statement broke a constraint — a conflict with the data, not a
@@ -154,6 +184,10 @@ export function createDatabase(options: DatabaseOptions): Database {
     }
   };
 
+  const count = (operation: string, error: unknown) => {
+    options.metrics.databaseError(operation);
+    options.log.error('database operation failed', { operation }, error);
+  };
   const fail = async (operation: string, error: unknown): Promise<never> => {
     if (error instanceof AppError) throw error; // e.g. the secret store is unavailable: already said
     if (violatesConstraint(error)) throw new ConstraintViolationError(error);
@@ -161,8 +195,9 @@ export function createDatabase(options: DatabaseOptions): Database {
       options.log.warn('database refused a value', { operation, sqlstate: error.code });
       throw new InvalidValueError(error);
     }
-    options.metrics.databaseError(operation);
-    options.log.error('database operation failed', { operation }, error);
+    // Counted by the transaction, once it knows whether a retry saved the request.
+    if (conflictsOnLocks(error)) throw new LockConflictError(operation, error);
+    count(operation, error);
     throw new DependencyUnavailableError('database', error);
   };
 
@@ -184,10 +219,11 @@ export function createDatabase(options: DatabaseOptions): Database {
         // Refused credentials fail at connect, before the query is sent: safe to run it again.
         return await withPool((pool) => send<R>(pool, operation, text, values));
       } catch (error) {
+        if (conflictsOnLocks(error)) count(operation, error); // no transaction here to retry it
         return fail(operation, error);
       }
     },
-    async transaction(operation, work) {
+    async transaction(operation, work, { requestId, retry } = {}) {
       let client: pg.PoolClient;
       try {
         client = await withPool((pool) => pool.connect());
@@ -202,14 +238,27 @@ export function createDatabase(options: DatabaseOptions): Database {
         options.log.warn('database connection dropped during a transaction', { operation }, error);
       };
       client.on('error', dropped);
+      const tx: Queryable = { query: (op, text, values) => run(client, op, text, values) };
       try {
-        await run(client, `${operation}.begin`, 'BEGIN');
-        const result = await work({ query: (op, text, values) => run(client, op, text, values) });
-        await run(client, `${operation}.commit`, 'COMMIT');
-        return result;
-      } catch (error) {
-        if (!broken) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
-        throw error;
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await run(client, `${operation}.begin`, 'BEGIN');
+            const result = await work(tx);
+            await run(client, `${operation}.commit`, 'COMMIT');
+            return result;
+          } catch (error) {
+            if (!broken) await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+            if (!(error instanceof LockConflictError)) throw error;
+            // Once, and only when the caller says the work can run again; a second conflict is a
+            // real problem (a lock order broken somewhere) and pages like any database failure.
+            if (attempt === 1 && !broken && retry?.()) {
+              options.log.warn('database transaction retried after a lock conflict', { operation, failed: error.operation, sqlstate: error.sqlState, request_id: requestId });
+              continue;
+            }
+            count(error.operation, error.cause);
+            throw error;
+          }
+        }
       } finally {
         client.off('error', dropped);
         // A client whose rollback failed is in an unknown state: destroy it, never reuse it.

@@ -21,7 +21,7 @@ const repositories = (db: Queryable): PolicyRepositories => ({
 export function postgresPolicyStore(db: Database): PolicyStore {
   return {
     ...repositories(db),
-    transaction: (operation, work) => db.transaction(operation, (tx) => work(repositories(tx))),
+    transaction: (operation, work, options) => db.transaction(operation, (tx) => work(repositories(tx)), options),
   };
 }
 

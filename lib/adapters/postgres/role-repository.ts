@@ -1,7 +1,7 @@
 import type { RoleRepository } from '../../admin/ports.js';
 import { ConflictError } from '../../errors.js';
 import { isConstraintViolation, type Queryable, UNIQUE_VIOLATION } from './database.js';
-import { type RoleRow, toPage, toRole } from './rows.js';
+import { forLock, type RoleRow, toPage, toRole } from './rows.js';
 
 const COLUMNS = 'id, tenant_id, name, description, permissions, version, created_at, updated_at';
 
@@ -25,7 +25,7 @@ export function postgresRoles(db: Queryable): RoleRepository {
     async get(tenantId, name, options) {
       const [row] = await db.query<RoleRow>(
         options?.lock ? 'role.get_locked' : 'role.get',
-        `SELECT ${COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2${options?.lock ? ' FOR UPDATE' : ''}`,
+        `SELECT ${COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2${forLock(options?.lock)}`,
         [tenantId, name],
       );
       return row && toRole(row);
@@ -50,7 +50,16 @@ export function postgresRoles(db: Queryable): RoleRepository {
     },
     async delete(tenantId, name) {
       // The mappings that held it change: new versions (ETags) for them. Then the role goes, and
-      // its subject_roles rows with it (ON DELETE CASCADE): it leaves every mapping.
+      // its subject_roles rows with it (ON DELETE CASCADE): it leaves every mapping. Their rows
+      // are locked first, sorted (an UPDATE … FROM locks in join order): two deletes of roles
+      // that share subjects then queue instead of deadlocking (lib/admin/lock-order.ts).
+      await db.query(
+        'role.delete.lock_mappings',
+        `SELECT 1 FROM subjects s JOIN subject_roles sr ON sr.tenant_id = s.tenant_id AND sr.subject = s.subject
+                                  JOIN roles r ON r.id = sr.role_id
+          WHERE r.tenant_id = $1 AND r.name = $2 ORDER BY s.tenant_id, s.subject FOR UPDATE OF s`,
+        [tenantId, name],
+      );
       await db.query(
         'role.delete.touch_mappings',
         `UPDATE subjects s SET version = s.version + 1, updated_at = now()
@@ -59,6 +68,9 @@ export function postgresRoles(db: Queryable): RoleRepository {
         [tenantId, name],
       );
       await db.query('role.delete', 'DELETE FROM roles WHERE tenant_id = $1 AND name = $2', [tenantId, name]);
+    },
+    async lockShared(tenantId, names) {
+      await db.query('role.lock_shared', 'SELECT 1 FROM roles WHERE tenant_id = $1 AND name = ANY ($2::text[]) ORDER BY id FOR SHARE', [tenantId, names]);
     },
     async missing(tenantId, names) {
       const rows = await db.query<{ name: string }>(

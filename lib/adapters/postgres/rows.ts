@@ -1,6 +1,17 @@
 /** Row shapes and their mapping to the domain; keyset paging shared by every list. */
 import type { Queryable } from './database.js';
 import type { Page, PageRequest, Role, Tenant, TenantStatus, UserMapping } from '../../admin/model.js';
+import type { Lock } from '../../admin/ports.js';
+
+const LOCK_CLAUSES = { share: ' FOR SHARE', 'no-key-update': ' FOR NO KEY UPDATE', update: ' FOR UPDATE' } as const;
+
+/**
+ * The locking clause for a `Lock` option ('' for none; `true` is FOR UPDATE). `FOR NO KEY
+ * UPDATE` is what an UPDATE that keeps the key takes: it leaves foreign-key checks
+ * (`FOR KEY SHARE`) of inserts elsewhere alone, where FOR UPDATE would make them wait.
+ */
+export const forLock = (lock: Lock['lock'], of = ''): string =>
+  !lock ? '' : `${LOCK_CLAUSES[lock === true ? 'update' : lock]}${of && ` OF ${of}`}`;
 
 export interface TenantRow extends Record<string, unknown> {
   id: string;

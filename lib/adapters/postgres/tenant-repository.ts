@@ -1,7 +1,7 @@
 import type { TenantRepository } from '../../admin/ports.js';
 import { ConflictError } from '../../errors.js';
 import { isConstraintViolation, type Queryable, UNIQUE_VIOLATION } from './database.js';
-import { type TenantRow, toPage, toTenant } from './rows.js';
+import { forLock, type TenantRow, toPage, toTenant } from './rows.js';
 
 const COLUMNS = 'id, slug, name, status, version, created_at, updated_at';
 
@@ -25,7 +25,7 @@ export function postgresTenants(db: Queryable): TenantRepository {
     async get(slug, options) {
       const [row] = await db.query<TenantRow>(
         options?.lock ? 'tenant.get_locked' : 'tenant.get',
-        `SELECT ${COLUMNS} FROM tenants WHERE slug = $1${options?.lock ? ' FOR UPDATE' : ''}`,
+        `SELECT ${COLUMNS} FROM tenants WHERE slug = $1${forLock(options?.lock)}`,
         [slug],
       );
       return row && toTenant(row);

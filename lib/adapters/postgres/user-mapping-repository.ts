@@ -1,4 +1,4 @@
-import type { UserMappingRepository } from '../../admin/ports.js';
+import type { Lock, UserMappingRepository } from '../../admin/ports.js';
 import type { Queryable } from './database.js';
 import { type MappingRow, replaceSubjectRoles, toMapping, toPage } from './rows.js';
 
@@ -10,7 +10,8 @@ const SELECT = `
     LEFT JOIN roles r ON r.id = sr.role_id`;
 
 export function postgresUserMappings(db: Queryable): UserMappingRepository {
-  const get = async (tenantId: string, subject: string, options?: { lock?: boolean }) => {
+  // Locking a mapping is always FOR UPDATE of its subject row (lib/admin/lock-order.ts).
+  const get = async (tenantId: string, subject: string, options?: Lock) => {
     if (options?.lock) {
       await db.query('user.lock', 'SELECT 1 FROM subjects WHERE tenant_id = $1 AND subject = $2 FOR UPDATE', [tenantId, subject]);
     }
@@ -42,6 +43,10 @@ export function postgresUserMappings(db: Queryable): UserMappingRepository {
       );
       await replaceSubjectRoles(db, 'user', tenantId, subject, roles);
       return { mapping: (await get(tenantId, subject))!, created: upsert!.created };
+    },
+    async isClientAnywhere(subject) {
+      const [row] = await db.query('user.is_client', "SELECT 1 FROM subjects WHERE subject = $1 AND subject_type = 'client' LIMIT 1", [subject]);
+      return row !== undefined;
     },
     async delete(tenantId, subject) {
       await db.query('user.delete', "DELETE FROM subjects WHERE tenant_id = $1 AND subject = $2 AND subject_type = 'user'", [tenantId, subject]);

@@ -5,6 +5,11 @@
  * - `GET {adminUrl}/clients?page_size=N` answers a JSON array of clients; the next page is named
  *   by the `Link` header's `rel="next"` (RFC 8288), absolute or relative to the page.
  * - `DELETE {adminUrl}/clients/{id}` answers 204; a 404 means the client is already gone.
+ * - `replace` reads `GET {adminUrl}/clients/{id}` and sends it back by `PUT` with our metadata (and
+ *   `software_id`) over it, so the IdP's other members survive Hydra's full replace. A new secret
+ *   is generated here (32 random bytes) and sent as `client_secret`: Hydra then uses it, drops
+ *   the old one and its rotated ones at once, and echoes it. Hydra's PUT also clears the client's
+ *   registration access token hash (its body cannot carry one), which the dev IdP mirrors.
  * - Reconcile deletes what the list does not name, so a list is all pages or an error, never a
  *   part: a next link off the admin API's origin (the bearer token would follow it), a loop, or
  *   more than `maxPages` pages fail the whole list, as does any of our clients that is malformed.
@@ -12,9 +17,12 @@
  *   must not break our list.
  * - Deadlines, byte caps, refused redirects, the 401 re-read and error counting: ./idp-http.ts.
  */
+import { randomBytes } from 'node:crypto';
 import * as z from '../../schema.js';
-import type { IdpInventory, InventoryClient } from '../../admin/idp-admin.js';
-import { idpHttp, Trouble, type IdpHttpOptions } from './idp-http.js';
+import { IdpClientGoneError, IdpRejectedError, type IdpInventory, type InventoryClient } from '../../admin/idp-admin.js';
+import { parseJsonObject } from './bounded-response.js';
+import { idpHttp, Trouble, type IdpAnswer, type IdpHttpOptions } from './idp-http.js';
+import { metadataBody } from './registration-client.js';
 
 export interface InventoryClientOptions extends IdpHttpOptions {
   /** The admin API's base, e.g. `https://idp.internal/admin`; `/clients` is appended. */
@@ -26,6 +34,19 @@ export interface InventoryClientOptions extends IdpHttpOptions {
   /** Pages followed before the list is given up as endless; default 100. */
   maxPages?: number | undefined;
 }
+
+/** What `replace` never sends back as read: our metadata (set afresh), the secret and the registration members. */
+const REPLACED_MEMBERS = new Set([
+  'client_name',
+  'grant_types',
+  'redirect_uris',
+  'response_types',
+  'scope',
+  'token_endpoint_auth_method',
+  'client_secret',
+  'registration_access_token',
+  'registration_client_uri',
+]);
 
 const DEFAULT_PAGE_SIZE = 200;
 const DEFAULT_MAX_PAGES = 100;
@@ -89,7 +110,45 @@ export function inventoryClient(options: InventoryClientOptions): IdpInventory {
     return url;
   }
 
+  /** `{adminUrl}/clients/{id}`; `.` and `..` would be resolved away as path segments, aiming the call elsewhere. */
+  function clientUrl(clientId: string): URL {
+    if (clientId === '' || clientId === '.' || clientId === '..') throw new Trouble('client_id is not a path segment');
+    return new URL(`clients/${encodeURIComponent(clientId)}`, base);
+  }
+
+  /** A 200 whose body is a JSON object naming this client, else the right error. */
+  function oneClient(answer: IdpAnswer, clientId: string): Record<string, unknown> {
+    if (answer.status === 404) throw new IdpClientGoneError(clientId);
+    if (answer.status === 400) {
+      const code = parseJsonObject(answer.bytes)?.error;
+      throw new IdpRejectedError(typeof code === 'string' ? code : undefined);
+    }
+    if (answer.status !== 200) throw new Trouble(`IdP answered ${answer.status}`, answer.status);
+    const body = parseJsonObject(answer.bytes);
+    if (!body) throw new Trouble('client is not a JSON object', answer.status);
+    if ('error' in body) throw new Trouble('success status carrying an error member', answer.status);
+    if (body.client_id !== clientId) throw new Trouble('response names another client', answer.status);
+    return body;
+  }
+
   return {
+    async replace(clientId, metadata, replaceOptions) {
+      const operation = replaceOptions?.newSecret ? 'rotate' : 'update';
+      return http.guarded(operation, async () => {
+        const url = clientUrl(clientId);
+        const held = oneClient(await http.withCredentials(operation, url, { method: 'GET' }), clientId);
+        // Ours are set from `metadata` alone (an empty scope is sent as none: the held one must not survive).
+        const kept = Object.fromEntries(Object.entries(held).filter(([key]) => !REPLACED_MEMBERS.has(key)));
+        const secret = replaceOptions?.newSecret ? randomBytes(32).toString('base64url') : undefined;
+        const body = { ...kept, ...metadataBody(metadata), software_id: options.softwareId, client_id: clientId, ...(secret === undefined ? {} : { client_secret: secret }) };
+        const answer = oneClient(await http.withCredentials(operation, url, { method: 'PUT', body }), clientId);
+        const parsed = clientSchema.safeParse(answer);
+        if (!parsed.success) throw new Trouble('malformed client in answer', 200, { cause: parsed.error });
+        const { client_id: _id, issuedAt: _issued, ...now } = toInventoryClient(parsed.data);
+        return { ...now, ...(secret === undefined ? {} : { client_secret: secret }) };
+      });
+    },
+
     async list() {
       return http.guarded('list', async () => {
         const first = new URL('clients', base);
@@ -110,9 +169,7 @@ export function inventoryClient(options: InventoryClientOptions): IdpInventory {
 
     async delete(clientId) {
       await http.guarded('delete', async () => {
-        // `.` and `..` would be resolved away as path segments, aiming the DELETE elsewhere.
-        if (clientId === '' || clientId === '.' || clientId === '..') throw new Trouble('client_id is not a path segment');
-        const url = new URL(`clients/${encodeURIComponent(clientId)}`, base);
+        const url = clientUrl(clientId);
         const answer = await http.withCredentials('delete', url, { method: 'DELETE' });
         if (answer.status === 204 || answer.status === 200 || answer.status === 404) return;
         throw new Trouble(`IdP answered ${answer.status}`, answer.status);

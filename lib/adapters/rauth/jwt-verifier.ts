@@ -1,7 +1,10 @@
 /**
  * Verifies admin bearer tokens inside the service, whatever sits in front: a JWT signed by a
  * key in the issuer's JWKS (found through OIDC discovery, cached by jose), with `iss`, `aud`,
- * `exp` and `nbf` checked and only allow-listed algorithms (never `none`).
+ * `exp` and `nbf` checked, only allow-listed algorithms (never `none`), and a `typ` header that
+ * says "access token" (RFC 9068 `at+jwt`): an ID token or another JWT the same issuer signs for
+ * the same audience is not a credential here (RFC 8725 §3.11). Some IdPs type their access
+ * tokens only `JWT`: `allowJwtTyp` (ADMIN_TOKEN_ALLOW_JWT_TYP) accepts that too.
  */
 import * as jose from 'jose';
 import type { AccessTokenVerifier } from '../../admin/access-token.js';
@@ -13,6 +16,8 @@ export interface JwtVerifierOptions {
   audience: string;
   algorithms: readonly string[];
   timeoutMs: number;
+  /** Also accept `typ: JWT` (IdPs that do not issue RFC 9068 tokens); never a token without `typ`. */
+  allowJwtTyp?: boolean;
   metrics: Pick<Metrics, 'idpError'>;
   fetch?: typeof fetch;
 }
@@ -38,8 +43,9 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
     async verify(token) {
       const keys = await keySet();
       let payload: jose.JWTPayload;
+      let header: jose.JWTHeaderParameters;
       try {
-        ({ payload } = await jose.jwtVerify(token, keys, {
+        ({ payload, protectedHeader: header } = await jose.jwtVerify(token, keys, {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: [...options.algorithms],
@@ -49,6 +55,12 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
       } catch (error) {
         throw translate(error, options);
       }
+      // Checked on the verified header. The reason names the header, never the token or its value.
+      const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
+      if (typ === undefined) throw new UnauthorizedError('The access token has no "typ" header; an RFC 9068 access token ("at+jwt") is required.', CHALLENGE);
+      if (!(typ === 'at+jwt' || (typ === 'jwt' && options.allowJwtTyp === true))) {
+        throw new UnauthorizedError(`The access token's "typ" header is not ${options.allowJwtTyp ? '"at+jwt" or "JWT"' : '"at+jwt"'}: it is not an access token.`, CHALLENGE);
+      }
       // jose checks that `sub` is present, not that it is a usable subject.
       if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
         throw new UnauthorizedError('The access token has no usable "sub" claim.', CHALLENGE);
@@ -57,6 +69,9 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
     },
   };
 }
+
+/** RFC 7515 §4.1.9: a media type, case-insensitive, whose `application/` prefix may be left out. */
+const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 
 async function discoverJwksUri(options: JwtVerifierOptions, doFetch: typeof fetch): Promise<string> {
   const url = `${options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;

@@ -17,13 +17,17 @@
  *   (5xx, timeout, oversize, malformed, our credentials refused) → IdpUnavailableError, counted in
  *   `idp_adapter_errors_total{operation}` and logged without tokens or bodies.
  * - A 401 on registration re-reads the credentials once and retries once (rotation without a
- *   restart). A 401/404 on an RFC 7592 call means the client is gone (RFC 7592 §2.1).
+ *   restart). On an RFC 7592 call a 404 means the client is gone; a 401 means the registration
+ *   access token was refused (RFC 7592 §2.1: gone, or a token the IdP has replaced since) and is
+ *   IdpTokenRejectedError, which the use cases settle through the admin API. A DELETE answered 401
+ *   is never taken as done: the client may still get tokens.
  */
 import * as oidc from 'openid-client';
 import * as z from '../../schema.js';
 import {
   IdpClientGoneError,
   IdpRejectedError,
+  IdpTokenRejectedError,
   type ClientMetadata,
   type ClientRef,
   type ClientRegistration,
@@ -151,7 +155,11 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
     }
   }
 
-  const gone = (status: number) => status === 401 || status === 404;
+  /** RFC 7592 §2.1: 401 is a refused token (stale or client gone), 404 a client gone. */
+  function settled(status: number, clientId: string): 'gone' | undefined {
+    if (status === 401) throw new IdpTokenRejectedError(clientId);
+    return status === 404 ? 'gone' : undefined;
+  }
 
   async function put(operation: 'update' | 'rotate', ref: ClientRef, metadata: ClientMetadata) {
     return guarded(operation, async () => {
@@ -162,7 +170,7 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
         ...(operation === 'rotate' ? { [ROTATE_CLIENT_SECRET_MEMBER]: true } : {}),
       };
       const answer = await exchange(uri, { method: 'PUT', token: ref.registration_access_token, body });
-      if (gone(answer.status)) throw new IdpClientGoneError(ref.client_id);
+      if (settled(answer.status, ref.client_id) === 'gone') throw new IdpClientGoneError(ref.client_id);
       return registration(answer, { clientId: ref.client_id, endpoint: uri });
     });
   }
@@ -180,7 +188,7 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
       return guarded('read', async () => {
         const uri = managementUri(ref);
         const answer = await exchange(uri, { method: 'GET', token: ref.registration_access_token });
-        if (gone(answer.status)) return undefined;
+        if (settled(answer.status, ref.client_id) === 'gone') return undefined;
         return toRegistration(registration(answer, { clientId: ref.client_id, endpoint: uri }));
       });
     },
@@ -198,7 +206,7 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
     async delete(ref) {
       await guarded('delete', async () => {
         const answer = await exchange(managementUri(ref), { method: 'DELETE', token: ref.registration_access_token });
-        if (answer.status === 204 || answer.status === 200 || gone(answer.status)) {
+        if (answer.status === 204 || answer.status === 200 || settled(answer.status, ref.client_id) === 'gone') {
           if (answer.body && 'error' in answer.body && answer.status === 200) throw new Trouble('success status carrying an error member', 200);
           return;
         }
@@ -209,8 +217,8 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
   };
 }
 
-/** RFC 7591 metadata as sent. A client without the code grant asks for no response types. */
-function metadataBody(metadata: ClientMetadata): Record<string, unknown> {
+/** RFC 7591 metadata as sent (the admin API takes the same members). A client without the code grant asks for no response types. */
+export function metadataBody(metadata: ClientMetadata): Record<string, unknown> {
   return {
     client_name: metadata.client_name,
     grant_types: metadata.grant_types,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors.js';
 import type { ClaimsLookup } from '../../../lib/policy/claims.js';
-import { enrichToken } from '../../../lib/policy/enrich-token.js';
+import { enrichToken, SubjectNotFoundError } from '../../../lib/policy/enrich-token.js';
 
 const tenant = { id: '5f0c6a52-2a4c-4a8e-9f7e-0b7f1d6f8b10', slug: 'acme' };
 const reader = (lookup: ClaimsLookup) => ({ claims: { resolveClaims: async () => lookup } });
@@ -16,7 +16,7 @@ describe('enrichToken', () => {
   });
 
   it.each([
-    [{ outcome: 'tenant_not_found' } as const, NotFoundError, 'tenant-not-found'],
+    [{ outcome: 'not_member' } as const, NotFoundError, 'subject-not-found'],
     [{ outcome: 'subject_not_found' } as const, NotFoundError, 'subject-not-found'],
     [{ outcome: 'tenant_suspended', tenant } as const, ForbiddenError, 'tenant-suspended'],
     [{ outcome: 'ambiguous' } as const, ConflictError, 'tenant-required'],
@@ -24,5 +24,15 @@ describe('enrichToken', () => {
     const attempt = enrichToken(reader(lookup), { subject: 'u-1' });
     await expect(attempt).rejects.toBeInstanceOf(type);
     await expect(attempt).rejects.toMatchObject({ code });
+  });
+
+  it('answers a tenant the subject is not in exactly as one that does not exist, and tells only the dialects whether the subject is ours', async () => {
+    const notMember = await enrichToken(reader({ outcome: 'not_member' }), { subject: 'u-1', tenant: 'acme' }).catch((e: unknown) => e);
+    const unknown = await enrichToken(reader({ outcome: 'subject_not_found' }), { subject: 'u-1', tenant: 'acme' }).catch((e: unknown) => e);
+    expect(notMember).toBeInstanceOf(SubjectNotFoundError);
+    expect(unknown).toBeInstanceOf(SubjectNotFoundError);
+    const wire = (e: any) => ({ status: e.status, code: e.code, title: e.title, detail: e.message });
+    expect(wire(notMember)).toEqual(wire(unknown));
+    expect([(notMember as SubjectNotFoundError).known, (unknown as SubjectNotFoundError).known]).toEqual([true, false]);
   });
 });
