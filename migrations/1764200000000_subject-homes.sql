@@ -63,16 +63,22 @@ BEGIN
   SELECT DISTINCT ON (subject) subject, tenant_id FROM added WHERE subject_type = 'client' ORDER BY subject, tenant_id
   ON CONFLICT (subject) DO UPDATE SET tenant_id = excluded.tenant_id WHERE h.tenant_id IS DISTINCT FROM excluded.tenant_id;
 
+  -- Set-based, so a bulk insert (a seed, a policy apply) joins once instead of scanning the
+  -- transition table once per subject: `prior` is each new subject's memberships that this
+  -- statement did not add (an anti-join the planner can hash).
+  WITH k AS (SELECT subject, min(tenant_id::text)::uuid AS first_added FROM added GROUP BY subject),
+  prior AS (
+    SELECT s.subject, count(*) AS n, min(s.tenant_id::text)::uuid AS only_tenant
+      FROM subjects s
+      JOIN k ON k.subject = s.subject
+      LEFT JOIN added a ON a.tenant_id = s.tenant_id AND a.subject = s.subject
+     WHERE a.subject IS NULL
+     GROUP BY s.subject
+  )
   INSERT INTO subject_homes (subject, tenant_id)
-  SELECT k.subject, CASE WHEN e.n = 0 THEN k.first_added ELSE e.only_tenant END
-    FROM (SELECT subject, min(tenant_id::text)::uuid AS first_added FROM added GROUP BY subject) k
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS n, min(s.tenant_id::text)::uuid AS only_tenant
-        FROM subjects s
-       WHERE s.subject = k.subject
-         AND NOT EXISTS (SELECT 1 FROM added a WHERE a.tenant_id = s.tenant_id AND a.subject = s.subject)
-    ) e
-   WHERE e.n <= 1
+  SELECT k.subject, CASE WHEN p.n IS NULL THEN k.first_added ELSE p.only_tenant END
+    FROM k LEFT JOIN prior p ON p.subject = k.subject
+   WHERE coalesce(p.n, 0) <= 1
   ON CONFLICT (subject) DO NOTHING;
   RETURN NULL;
 END;
