@@ -1,4 +1,4 @@
-/** ESM + ts-jest, as TOOLCHAIN.md found to work. Type errors are caught by `tsc --noEmit`. */
+/** ESM + ts-jest (useESM, run under --experimental-vm-modules). Type errors are caught by `tsc --noEmit`. */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

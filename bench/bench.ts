@@ -5,6 +5,8 @@
  *   (c) http     the same over HTTP on the local front, driven by autocannon
  * Targets: throughput(b) ≥ 0.7 × throughput(a) and p99(b) ≤ 2 × p99(a). Exit status is non-zero
  * only on a real error (a non-200 response, a crashed worker), never on a missed target.
+ * Results go to stdout; a line per step (seeding, each case starting and finishing) to stderr as
+ * it happens, so `npm run bench > result.txt` keeps only the results.
  *
  * Environment: BENCH_SECONDS (10), BENCH_POOL (8), BENCH_WARMUP_SECONDS (2),
  * BENCH_DATABASE_URL (else iam_bench on 127.0.0.1:5432), BENCH_NAMED_STATEMENTS (false),
@@ -35,6 +37,13 @@ const namedStatements = process.env.BENCH_NAMED_STATEMENTS === 'true';
 const cpuProfileDir = process.env.BENCH_CPU_PROF;
 
 const apiKey = randomBytes(32).toString('base64url');
+
+const started = performance.now();
+/** A step, on stderr, with the time since the start: the whole run takes a couple of minutes. */
+const progress = (line: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+const caseTime = `${warmupSeconds} s warm-up + ${seconds} s`;
+const finished = (r: CaseResult) =>
+  `p50 ${fixed(r.p50Ms)} ms, p99 ${fixed(r.p99Ms)} ms, ${Math.round(r.reqPerSec).toLocaleString('en-US')} req/s${r.errors > 0 ? `, ${r.errors} ERRORS` : ''}`;
 
 type Row = CaseResult & { label: string };
 
@@ -80,15 +89,19 @@ function startWorker(name: CaseName, databaseUrl: string) {
 }
 
 async function inProcessCase(name: Exclude<CaseName, 'server'>, label: string, databaseUrl: string): Promise<Row & { sample: string }> {
+  progress(`${label}: running (${caseTime}) …`);
   const worker = startWorker(name, databaseUrl);
   try {
-    return { label, ...(await worker.next('result')).result };
+    const row = { label, ...(await worker.next('result')).result };
+    progress(`${label}: ${finished(row)}`);
+    return row;
   } finally {
     await worker.stop();
   }
 }
 
 async function httpCase(label: string, databaseUrl: string): Promise<Row & { sample: string }> {
+  progress(`${label}: running (${caseTime}) …`);
   const worker = startWorker('server', databaseUrl);
   try {
     const url = `http://127.0.0.1:${(await worker.next('listening')).port}`;
@@ -119,11 +132,13 @@ async function httpCase(label: string, databaseUrl: string): Promise<Row & { sam
       ...(probe.status === 200 ? [] : [`probe: ${sample}`]),
     ];
     const done = result.requests.total;
-    return {
+    const row = {
       label, p50Ms: result.latency.p50, p99Ms: result.latency.p99, reqPerSec: result.requests.average,
       requests: result['2xx'], errors, errorSamples, sample,
       cpuMsPerRequest: { node: usage.nodeMs / done, database: usage.databaseMs === undefined ? undefined : usage.databaseMs / done },
     };
+    progress(`${label}: ${finished(row)}`);
+    return row;
   } finally {
     await worker.stop();
   }
@@ -147,7 +162,8 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<number> {
   console.log(`iam-service bench: ${CONCURRENCY} in flight, pool ${pool}, ${seconds} s per case after ${warmupSeconds} s warm-up, ` +
     `${namedStatements ? 'named' : 'unnamed'} statements, Node ${process.version}, ${cpus().length} cores, load ${load()}`);
-  const db = await prepareDatabase();
+  progress('preparing the benchmark database …');
+  const db = await prepareDatabase(progress);
   const c = db.counts;
   console.log(`database ${db.databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}: ${db.seeded ? 'seeded' : 'already seeded'} in ${db.seconds.toFixed(1)} s — ` +
     `${c.tenants} tenants, ${c.roles} roles, ${c.subjects} subject memberships, ${c.subjectRoles} role mappings`);
@@ -162,6 +178,7 @@ async function main(): Promise<number> {
     await inProcessCase('forward-auth', '(b) … as forward-auth (JWT verified)', db.databaseUrl),
   ];
   const h = await httpCase('(c) enrich-token over HTTP (autocannon)', db.databaseUrl);
+  progress('done');
   console.log('');
   printTable([a, b, ...dialects, h]);
 

@@ -2,7 +2,8 @@
  * The benchmark database: BENCH_DATABASE_URL, else `iam_bench` on the local server (created if
  * missing), migrated, and seeded once with the policy set of workload.ts in one transaction of
  * bulk INSERT … SELECT. The marker tenant is written in that transaction: if it exists, the
- * whole seed does.
+ * whole seed does. Each step is reported to `progress` as it ends (rows and seconds): the first
+ * seed takes up to a minute.
  */
 import pg from 'pg';
 import { migrate } from '../lib/adapters/postgres/migrate.js';
@@ -22,27 +23,38 @@ export interface SeedReport {
   counts: { tenants: number; roles: number; subjects: number; subjectRoles: number };
 }
 
-export async function prepareDatabase(): Promise<SeedReport> {
+/** One line per step, as it happens. */
+export type Progress = (line: string) => void;
+
+const since = (started: number) => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+
+export async function prepareDatabase(progress: Progress = () => undefined): Promise<SeedReport> {
   const started = performance.now();
   const databaseUrl = process.env.BENCH_DATABASE_URL || `${LOCAL_SERVER}/${BENCH_DATABASE}`;
   const dedicated = !process.env.BENCH_DATABASE_URL;
   const migrateIt = () => migrate({ databaseUrl, log: createLogger('warn', { component: 'bench' }) });
   if (dedicated) await adminQuery(async (admin) => {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
-    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+    if (found.rowCount === 0) {
+      await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+      progress(`created database ${BENCH_DATABASE}`);
+    }
   });
+  const migrating = performance.now();
   try {
     await migrateIt();
+    progress(`migrations applied (${since(migrating)})`);
   } catch (error) {
     // The dedicated database is disposable: if its migration history no longer matches
     // migrations/ (a migration renamed or reordered), start it over rather than fail.
     if (!dedicated) throw error;
-    console.log(`${BENCH_DATABASE}: ${error instanceof Error ? error.message : String(error)}; recreating it`);
+    progress(`${BENCH_DATABASE}: ${error instanceof Error ? error.message : String(error)}; recreating it`);
     await adminQuery(async (admin) => {
       await admin.query(`DROP DATABASE ${BENCH_DATABASE} WITH (FORCE)`);
       await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
     });
     await migrateIt();
+    progress(`migrations applied (${since(migrating)})`);
   }
 
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'iam-bench-seed' });
@@ -50,7 +62,8 @@ export async function prepareDatabase(): Promise<SeedReport> {
   try {
     const marked = await client.query('SELECT 1 FROM tenants WHERE slug = $1', [MARKER]);
     const seeded = marked.rowCount === 0;
-    if (seeded) await seed(client);
+    if (seeded) await seed(client, progress);
+    else progress(`policy set already seeded (marker tenant ${MARKER}): reusing it`);
     const counts = await count(client);
     return { databaseUrl, seeded, seconds: (performance.now() - started) / 1000, counts };
   } finally {
@@ -68,20 +81,22 @@ async function adminQuery(work: (admin: pg.Client) => Promise<void>): Promise<vo
   }
 }
 
-async function seed(client: pg.Client): Promise<void> {
+async function seed(client: pg.Client, progress: Progress): Promise<void> {
   const tenant = (n: string) => `format('${TENANT_PREFIX}%s', lpad((${n})::text, ${TENANT_DIGITS}, '0'))`;
   const subject = (i: string) => `format('${SUBJECT_PREFIX}%s', lpad((${i})::text, ${SUBJECT_DIGITS}, '0'))`;
   const number = (column: string, prefix: string) => `substr(${column}, ${prefix.length + 1})::int`;
-  const steps: Array<[string, unknown[]]> = [
+  const steps: Array<[string, string, unknown[]]> = [
     // A partial or older seed goes first (ON DELETE CASCADE clears roles and mappings).
-    [`DELETE FROM tenants WHERE slug LIKE 'bench-%'`, []],
+    ['delete an earlier seed', `DELETE FROM tenants WHERE slug LIKE 'bench-%'`, []],
     [
+      'tenants',
       `INSERT INTO tenants (slug, name)
        SELECT ${tenant('n')}, 'Benchmark tenant ' || n FROM generate_series(1, $1::int) n`,
       [TENANTS],
     ],
     // 10 roles per tenant, each with 3–8 distinct permissions.
     [
+      'roles',
       `INSERT INTO roles (tenant_id, name, description, permissions)
        SELECT t.id, ($1::text[])[r], 'Benchmark role',
               ARRAY(SELECT ($2::text[])[1 + (t.n + r * 3 + k) % cardinality($2::text[])]
@@ -91,6 +106,7 @@ async function seed(client: pg.Client): Promise<void> {
       [ROLE_NAMES, PERMISSIONS],
     ],
     [
+      'subject memberships',
       `INSERT INTO subjects (tenant_id, subject, subject_type)
        SELECT t.id, m.subject, 'user'
          FROM (SELECT ${subject('i')} AS subject, 1 + i % $2::int AS n FROM generate_series(1, $1::int) i
@@ -101,6 +117,7 @@ async function seed(client: pg.Client): Promise<void> {
     ],
     // Subject i holds 1 + i % 3 roles of its tenant: role indexes i, i+3, i+6 (mod 10).
     [
+      'role mappings (and the subject_claims read model)',
       `INSERT INTO subject_roles (tenant_id, subject, role_id)
        SELECT s.tenant_id, s.subject, r.id
          FROM (SELECT tenant_id, subject, ${number('subject', SUBJECT_PREFIX)} AS i
@@ -110,18 +127,28 @@ async function seed(client: pg.Client): Promise<void> {
                      AND r.name = ($1::text[])[1 + (s.i + k * 3) % cardinality($1::text[])]`,
       [ROLE_NAMES],
     ],
-    [`INSERT INTO tenants (slug, name) VALUES ($1, 'Benchmark seed marker')`, [MARKER]],
+    ['seed marker', `INSERT INTO tenants (slug, name) VALUES ($1, 'Benchmark seed marker')`, [MARKER]],
   ];
+  progress(`seeding ${TENANTS.toLocaleString('en-US')} tenants × ${ROLE_NAMES.length} roles, ${SUBJECTS.toLocaleString('en-US')} subjects (once; under a minute) …`);
   await client.query('BEGIN');
   try {
-    for (const [text, values] of steps) await client.query(text, values);
+    for (const [label, text, values] of steps) {
+      const step = performance.now();
+      const result = await client.query(text, values);
+      const rows = result.rowCount ?? 0;
+      progress(`  ${label}: ${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'} (${since(step)})`);
+    }
+    const committing = performance.now();
     await client.query('COMMIT');
+    progress(`  commit (${since(committing)})`);
   } catch (error) {
     await client.query('ROLLBACK');
     throw error;
   }
   // Fresh statistics and visibility map, as a long-lived database would have.
+  const vacuum = performance.now();
   await client.query('VACUUM ANALYZE tenants, roles, subjects, subject_roles');
+  progress(`  VACUUM ANALYZE (${since(vacuum)})`);
 }
 
 async function count(client: pg.Client): Promise<SeedReport['counts']> {

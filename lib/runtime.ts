@@ -52,12 +52,19 @@ export function build(env: Env): Runtime {
   return { config, credentials: creds, log, metrics, db, claims: postgresClaimsReader(readDb) };
 }
 
-/** Runs a cold-start step; a ConfigError becomes the one log line that names every bad variable. */
+/** Errors already logged: runtimes nest (client → admin → base), each through startOrExplain. */
+const explained = new WeakSet<ConfigError>();
+
+/**
+ * Runs a cold-start step; a ConfigError becomes the one log line that names every bad variable.
+ * Once per error, however many nested runtimes it passes through on its way out.
+ */
 export function startOrExplain<T>(start: () => T): T {
   try {
     return start();
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError && !explained.has(error)) {
+      explained.add(error);
       createLogger('error').error('invalid configuration; refusing to start', {
         invalid: error.issues.map((issue) => `${issue.path}: ${issue.message}`),
       });

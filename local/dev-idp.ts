@@ -3,8 +3,9 @@
  * It issues client-credentials access tokens as ES256 JWTs for one resource (the iam-service
  * audience), and speaks dynamic client registration (RFC 7591/7592) behind an initial access
  * token, as the IdP adapter will, and a Hydra-shaped admin API that lists, reads, replaces and
- * deletes the registered clients (the inventory adapter's counterpart). State lives in memory: a restart
- * forgets registered clients.
+ * deletes the registered clients (the inventory adapter's counterpart). Registered clients and their
+ * registration access tokens live in `storeFile` when one is given (as `npm start` does, in
+ * `.local`), so a restart keeps them; everything else (issued tokens) lives in memory.
  */
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -12,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint } from 'jose';
 import type { ClientMetadata, Configuration, errors } from 'oidc-provider';
 import { ADMIN_PATH, adminApi } from './dev-idp-admin-api.js';
-import { memoryAdapter, type MemoryStore } from './dev-idp-store.js';
+import { fileStore, memoryAdapter, type MemoryStore } from './dev-idp-store.js';
 
 export interface DevIdpClient {
   client_id: string;
@@ -60,6 +61,12 @@ export interface DevIdpOptions {
   signingKey?: JsonWebKey;
   /** Bearer token that authorizes client registration; generated if absent. */
   initialAccessToken?: string;
+  /**
+   * Where registered clients and their registration access tokens are kept across restarts
+   * (created, mode 0600); absent: in memory only. A client's `registration_client_uri` names the
+   * issuer, so a restart keeps them usable only on the same port.
+   */
+  storeFile?: string;
 }
 
 export const DEFAULT_AUDIENCE = 'urn:citadel:iam';
@@ -80,7 +87,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   // and prints its "Unsupported runtime" notice on Node 20 at import time. With RAUTH_URL set,
   // `npm start` never pays for it.
   const { default: Provider, errors } = await import('oidc-provider');
-  const store: MemoryStore = new Map();
+  const store: MemoryStore = options.storeFile ? fileStore(options.storeFile) : new Map();
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   const signingKey = await signingJwk(options.signingKey);
   const admin = { client_id: options.adminSubject, client_secret: options.adminSecret ?? secret() };

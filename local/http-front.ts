@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../lib/errors.js';
+import { problemResponse } from '../lib/http/problem.js';
 import type { LambdaHttpHandler } from '../lib/http/stack.js';
 
 export interface Route {
@@ -23,20 +25,30 @@ export function createHttpFront(routes: readonly Route[]): Server {
   const compiled = routes.map((route) => ({ ...route, pattern: compile(route.path) }));
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = compiled
-      .filter((route) => route.method === req.method)
+    const onPath = compiled
       .map((route) => {
         const found = route.pattern.exec(url.pathname);
         return { route, params: found ? { ...found.groups } : undefined };
       })
-      .find((candidate) => candidate.params !== undefined);
+      .filter((candidate) => candidate.params !== undefined);
+    const match = onPath.find((candidate) => candidate.route.method === req.method);
     const body = await readBody(req);
     const params = match?.params && decodeAll(match.params);
     if (!match || body === undefined || params === undefined) {
-      // What API Gateway itself answers before any function runs.
-      const [status, title] = body === undefined ? [413, 'Payload Too Large'] : !match ? [404, 'Not Found'] : [400, 'Bad Request'];
-      res.writeHead(status, { 'content-type': 'application/problem+json' });
-      res.end(JSON.stringify({ type: 'about:blank', title, status }));
+      // What API Gateway answers before any function runs, in the functions' problem shape
+      // (lib/http/problem.ts): a problem body, and the request id in the header and the body.
+      const refusal =
+        body === undefined
+          ? new PayloadTooLargeError(MAX_PAYLOAD_BYTES)
+          : onPath.length === 0
+            ? new NotFoundError(`No route serves ${req.method} ${url.pathname} here (npm start serves the routes of serverless.yml).`, 'route-not-found')
+            : !match
+              ? methodNotAllowed(req.method ?? 'GET', url.pathname, onPath.map((candidate) => candidate.route.method))
+              : new BadRequestError(`The path ${url.pathname} is not valid percent-encoding.`);
+      const requestId = randomUUID();
+      const problem = problemResponse(refusal, requestId);
+      res.writeHead(problem.statusCode, { ...problem.headers, 'x-request-id': requestId });
+      res.end(problem.body);
       return;
     }
     const event = toEvent(req, url, match.route.path, params, body);
@@ -44,6 +56,12 @@ export function createHttpFront(routes: readonly Route[]): Server {
     res.writeHead(result.statusCode, result.headers);
     res.end(result.body);
   });
+}
+
+/** A path the front serves, asked with a method it does not serve there. */
+function methodNotAllowed(method: string, path: string, allowed: string[]): AppError {
+  const allow = [...new Set(allowed)].join(', ');
+  return new AppError(405, 'method-not-allowed', 'Method Not Allowed', `${path} does not serve ${method}; it serves ${allow}.`, { headers: { allow } });
 }
 
 /** Percent-decodes path parameters; undefined when one is not valid percent-encoding. */

@@ -10,13 +10,20 @@ import type { AddressInfo } from 'node:net';
 import { migrate } from '../lib/adapters/postgres/migrate.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { DEFAULT_AUDIENCE, startDevIdp } from './dev-idp.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres, stopLeftoverPostgres } from './embedded-postgres.js';
+import { type EventsInfo, startOutboxRelay } from './events.js';
+import { checkFunctionEnv, functionEnv } from './function-env.js';
 import { createFunctionUrl } from './function-url.js';
 import { createHttpFront } from './http-front.js';
 import { LOCAL_REGION, LOCAL_SERVICE, type LocalIamUser, newLocalIamUser, signingKeys } from './local-iam-user.js';
+import { startLocalNats } from './local-nats.js';
+import { assertPortsFree, explainListenError, listen } from './ports.js';
+import { type ReadyRequests, writeReadyRequests } from './requests.js';
 import { load, loadRoutes } from './routes.js';
 import { DEMO, seedDemoPolicy } from './seed.js';
 import { createSigV4Verifier } from './sigv4-verifier.js';
+import { LocalStartError, oneLine } from './start-errors.js';
+import { acquireStartLock } from './start-lock.js';
 
 export interface StackOptions {
   /** Where .local state lives (embedded data, stack.json). */
@@ -34,6 +41,8 @@ export interface StackOptions {
   rauthUrl?: string | undefined;
   /** The dev IdP's port; fixed by default, since the issuer (and so every token) names it. */
   devIdpPort?: number;
+  /** IAM_LOCAL_NATS=1: run a nats-server for events (local/nats-server.conf, free ports). */
+  localNats?: boolean;
   log?: Logger;
 }
 
@@ -65,6 +74,10 @@ export interface StackInfo {
     token_curl?: string;
     admin_curl?: string;
   };
+  /** Ready-made requests in the dialects' shapes (.local/requests/) and the command that sends each. */
+  requests: ReadyRequests;
+  /** Present with NATS_URL or IAM_LOCAL_NATS=1. */
+  events?: EventsInfo;
 }
 
 export interface RunningStack {
@@ -86,25 +99,59 @@ interface SavedState {
 
 export async function startStack(options: StackOptions, env: Record<string, string | undefined>): Promise<RunningStack> {
   const log = options.log ?? createLogger('info', { service: 'iam-service', component: 'local' });
-  mkdirSync(options.stateDir, { recursive: true });
   const statePath = join(options.stateDir, 'state.json');
   const saved = readJson<SavedState>(statePath);
-  const apiKey = options.apiKeys?.split(',')[0]?.trim() || saved.api_key || randomBytes(32).toString('base64url');
-  const password = saved.embedded_password ?? randomBytes(18).toString('base64url');
-  const clientTokenKey = saved.client_token_key ?? randomBytes(32).toString('base64');
-  const aws = saved.aws ?? newLocalIamUser();
-  const state: SavedState = { ...saved, api_key: apiKey, aws, embedded_password: password, client_token_key: clientTokenKey };
-  const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
-  save();
+  const devIdp = !options.rauthUrl;
+  const need = {
+    api: { port: options.port, variable: 'PORT', what: 'the HTTP API' },
+    functionUrl: { port: options.functionUrlPort ?? 3001, variable: 'FUNCTION_URL_PORT', what: "enrich-token's Function URL" },
+    postgres: { port: options.embeddedPostgresPort ?? 54329, variable: 'EMBEDDED_PG_PORT', what: 'embedded PostgreSQL' },
+    idp: { port: options.devIdpPort ?? 4100, variable: 'DEV_IDP_PORT', what: 'the dev IdP' },
+  };
+  if (options.localNats && env.NATS_URL) {
+    throw new LocalStartError('NATS_URL and IAM_LOCAL_NATS=1 are both set: unset NATS_URL for a nats-server of npm start, or IAM_LOCAL_NATS to use yours');
+  }
+  // The functions' own configuration check, before anything is written to .local (the database,
+  // the dev IdP and a local nats-server are not up yet: stand-ins of the right shape take their place).
+  const issuerDraft = options.rauthUrl ?? `http://127.0.0.1:${need.idp.port}`;
+  const secrets = checkFunctionEnv(env, saved, { apiKeys: options.apiKeys }, (draft) =>
+    functionEnv(env, {
+      databaseUrl: options.databaseUrl ?? `postgres://postgres@127.0.0.1:${need.postgres.port}/iam`,
+      apiKeys: options.apiKeys || draft.apiKey,
+      bootstrapAdminSubject: options.bootstrapAdminSubject,
+      issuer: issuerDraft,
+      audience: env.ADMIN_TOKEN_AUDIENCE || DEFAULT_AUDIENCE,
+      devIdpRegistration: devIdp ? { token: 'initial-access-token-of-the-dev-idp', adminApiUrl: `${issuerDraft}/admin` } : undefined,
+      clientTokenKey: draft.clientTokenKey,
+      natsUrl: options.localNats ? 'ws://127.0.0.1:4223' : undefined,
+    }),
+  );
 
+  mkdirSync(options.stateDir, { recursive: true });
+  const lock = acquireStartLock(options.stateDir);
   const stops: Array<() => Promise<void>> = [];
   try {
+    if (lock.tookOverFrom !== undefined) log.warn('took over .local from an npm start that is no longer running', { pid: lock.tookOverFrom });
+    for (const repaired of secrets.repaired) log.warn(`repaired .local/state.json: ${repaired}`);
+    if (!options.databaseUrl) {
+      const leftover = await stopLeftoverPostgres(join(options.stateDir, 'pg'));
+      if (leftover) log.warn('stopped the embedded PostgreSQL an earlier npm start left running', { pid: leftover });
+    }
+    await assertPortsFree([need.api, need.functionUrl, ...(options.databaseUrl ? [] : [need.postgres]), ...(devIdp ? [need.idp] : [])]);
+
+    const apiKey = secrets.apiKey;
+    const password = saved.embedded_password ?? randomBytes(18).toString('base64url');
+    const aws = saved.aws ?? newLocalIamUser();
+    const state: SavedState = { ...saved, api_key: apiKey, aws, embedded_password: password, client_token_key: secrets.clientTokenKey };
+    const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
+    save();
+
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       log.info('starting embedded PostgreSQL', { dir: join(options.stateDir, 'pg') });
       const embedded = await startEmbeddedPostgres({
         dir: join(options.stateDir, 'pg'),
-        port: options.embeddedPostgresPort ?? 54329,
+        port: need.postgres.port,
         password,
         database: 'iam',
         onLog: () => undefined,
@@ -117,11 +164,15 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       idpInfo = { issuer: options.rauthUrl, audience: env.ADMIN_TOKEN_AUDIENCE ?? DEFAULT_AUDIENCE };
     } else {
       const idp = await startDevIdp({
-        port: options.devIdpPort ?? 4100,
+        port: need.idp.port,
         adminSubject: options.bootstrapAdminSubject,
         adminSecret: saved.idp_admin_secret,
         signingKey: saved.idp_signing_key,
         initialAccessToken: saved.idp_initial_access_token,
+        // Registered clients outlive a restart, as their rows in the database do.
+        storeFile: join(options.stateDir, 'dev-idp.json'),
+      }).catch((error: unknown) => {
+        throw explainListenError(error, need.idp);
       });
       stops.push(idp.stop);
       Object.assign(state, {
@@ -139,32 +190,47 @@ export async function startStack(options: StackOptions, env: Record<string, stri
         token_curl: `curl -s -u '${idp.admin.client_id}:${idp.admin.client_secret}' -d grant_type=client_credentials ${idp.tokenEndpoint}`,
       };
     }
+    let natsUrl: string | undefined;
+    if (options.localNats) {
+      const nats = await startLocalNats({ dir: join(options.stateDir, 'nats') });
+      stops.unshift(nats.stop);
+      natsUrl = nats.url;
+      log.info('started a nats-server for events (IAM_LOCAL_NATS=1)', { pid: nats.pid, nats_url: nats.url, data: join(options.stateDir, 'nats') });
+    }
     // The functions read their configuration from the environment, as on Lambda.
-    Object.assign(env, {
-      DATABASE_URL: databaseUrl,
-      ENRICH_API_KEYS: options.apiKeys || apiKey,
-      BOOTSTRAP_ADMIN_SUBJECT: options.bootstrapAdminSubject,
-      RAUTH_URL: idpInfo.issuer,
-      ADMIN_TOKEN_AUDIENCE: idpInfo.audience,
-      // The service's own client at the dev IdP, for the health probe's token check.
-      ...(idpInfo.admin ? { RAUTH_ADMIN_CLIENT_ID: idpInfo.admin.client_id, RAUTH_ADMIN_CLIENT_SECRET: idpInfo.admin.client_secret } : {}),
-      // Client registration at the dev IdP (an external IdP takes these from the environment).
-      ...(options.rauthUrl ? {} : { RAUTH_REGISTRATION_TOKEN: state.idp_initial_access_token, RAUTH_ADMIN_API_URL: `${idpInfo.issuer}/admin` }),
-      CLIENT_TOKEN_KEYS: env.CLIENT_TOKEN_KEYS || `local:${clientTokenKey}`,
+    const given = functionEnv(env, {
+      databaseUrl,
+      apiKeys: options.apiKeys || apiKey,
+      bootstrapAdminSubject: options.bootstrapAdminSubject,
+      issuer: idpInfo.issuer,
+      audience: idpInfo.audience,
+      adminClient: idpInfo.admin,
+      devIdpRegistration: devIdp ? { token: state.idp_initial_access_token!, adminApiUrl: `${idpInfo.issuer}/admin` } : undefined,
+      clientTokenKey: secrets.clientTokenKey,
+      natsUrl,
     });
-    await migrate({ databaseUrl, bootstrapAdminSubject: options.bootstrapAdminSubject, log });
+    Object.assign(env, given);
+    try {
+      await migrate({ databaseUrl, bootstrapAdminSubject: options.bootstrapAdminSubject, log });
+    } catch (error) {
+      if (!options.databaseUrl) throw error;
+      const { host, pathname } = new URL(options.databaseUrl);
+      throw new LocalStartError(`DATABASE_URL: the database at ${host}${pathname} cannot be migrated: ${oneLine(error)}`, { cause: error });
+    }
     const { runtime } = await import('../lib/runtime.js');
     const app = runtime(env);
     stops.unshift(() => app.db.end());
     await seedDemoPolicy(app.db);
-    if (env.NATS_URL) stops.unshift(await startOutboxRelay(env, log));
+    let events: EventsInfo | undefined;
+    if (env.NATS_URL) {
+      const relay = await startOutboxRelay(env, log, options.localNats === true);
+      stops.unshift(relay.stop);
+      events = relay.info;
+    }
     if (env.RAUTH_REGISTRATION_TOKEN && env.RAUTH_ADMIN_API_URL) stops.unshift(await startClientReconcile(env, log));
 
     const server = createHttpFront(await loadRoutes({ admin: true }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, '127.0.0.1', resolve);
-    });
+    await listen(server, need.api);
     stops.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as AddressInfo).port;
     const apiUrl = `http://127.0.0.1:${port}`;
@@ -176,10 +242,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       verify: createSigV4Verifier({ region: LOCAL_REGION, service: LOCAL_SERVICE, keys: signingKeys(aws) }),
       log,
     });
-    await new Promise<void>((resolve, reject) => {
-      functionUrl.once('error', reject);
-      functionUrl.listen(options.functionUrlPort ?? 3001, '127.0.0.1', resolve);
-    });
+    await listen(functionUrl, need.functionUrl);
     stops.unshift(() => new Promise<void>((resolve) => functionUrl.close(() => resolve())));
     // Like AWS's, the Function URL is a host of its own and serves every path to the function.
     const enrichIamUrl = `http://127.0.0.1:${(functionUrl.address() as AddressInfo).port}/`;
@@ -201,36 +264,30 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       idp: idpInfo.admin_token
         ? { ...idpInfo, admin_curl: `curl -s ${apiUrl}/tenants -H 'authorization: Bearer ${idpInfo.admin_token}'` }
         : idpInfo,
+      requests: writeReadyRequests(options.stateDir, { enrichUrl, apiKey }),
+      ...(events ? { events } : {}),
     };
     writeFileSync(join(options.stateDir, 'stack.json'), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
-    return { info, stop: () => runAll(stops) };
+    // What `npm run invoke` runs a function with (local/invoke.ts).
+    writeFileSync(join(options.stateDir, 'function-env.json'), JSON.stringify(given, null, 2) + '\n', { mode: 0o600 });
+    return {
+      info,
+      stop: async () => {
+        await runAll(stops);
+        lock.release();
+      },
+    };
   } catch (error) {
     await runAll(stops);
+    lock.release();
     throw error;
   }
 }
 
-/** With NATS_URL, what the scheduled relay does in AWS: drain the outbox every few seconds. */
-async function startOutboxRelay(env: Record<string, string | undefined>, log: Logger): Promise<() => Promise<void>> {
-  const { eventsRuntime } = await import('../lib/events-runtime.js');
-  const { drainOutbox } = await import('../lib/events/relay.js');
-  const app = eventsRuntime(env);
-  const publisher = app.publisher!; // called only with NATS_URL set
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = drainOutbox({ ...app, publisher }, 5_000).catch((error) => log.warn('outbox relay run failed', {}, error));
-  }, 5_000);
-  log.info('publishing events to NATS', { nats_host: new URL(env.NATS_URL!).host });
-  return async () => {
-    clearInterval(timer);
-    await running;
-    await publisher.close();
-  };
-}
-
 /**
- * What the scheduled reconcile does in AWS, every minute. The dev IdP keeps clients in memory,
- * so after a restart this is also what removes the rows of clients it forgot.
+ * What the scheduled reconcile does in AWS, every minute. The dev IdP keeps its clients in
+ * `.local/dev-idp.json`, so after a restart this finds nothing to repair; it repairs what a lost
+ * answer left, as in AWS, and the rows of clients whose IdP state was deleted with that file.
  */
 async function startClientReconcile(env: Record<string, string | undefined>, log: Logger): Promise<() => Promise<void>> {
   const { reconcileRuntime } = await import('../lib/client-runtime.js');

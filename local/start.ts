@@ -5,29 +5,45 @@
  * Environment: PORT (3000: the HTTP API), FUNCTION_URL_PORT (3001: enrich-token's Function URL;
  * 0: any free port), DATABASE_URL (else embedded PostgreSQL on EMBEDDED_PG_PORT, 54329),
  * ENRICH_API_KEYS (else a generated key), BOOTSTRAP_ADMIN_SUBJECT (iam-dev-admin),
- * IAM_LOCAL_DIR (.local), RAUTH_URL (else the dev IdP on DEV_IDP_PORT, 4100).
+ * IAM_LOCAL_DIR (.local), RAUTH_URL (else the dev IdP on DEV_IDP_PORT, 4100), NATS_URL (events;
+ * or IAM_LOCAL_NATS=1: a nats-server of its own).
+ *
+ * A failure is one line on stderr, `npm start failed: <cause and what to change>`, and exit code 1.
  */
 import { fileURLToPath } from 'node:url';
 
 const { startStack } = await import('./stack.js');
+const { ConfigError } = await import('../lib/errors.js');
+const { oneLine } = await import('./start-errors.js');
 const stateDir = process.env.IAM_LOCAL_DIR || fileURLToPath(new URL('../.local', import.meta.url));
+
+/** A port variable: a whole number 0-65535, else the configuration error that names it. */
+function port(variable: string, fallback: number): number {
+  const value = process.env[variable];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65_535) throw new ConfigError([{ path: variable, message: 'must be a port number (0-65535)' }]);
+  return number;
+}
 
 try {
   const stack = await startStack(
     {
       stateDir,
-      port: Number(process.env.PORT ?? 3000),
-      functionUrlPort: Number(process.env.FUNCTION_URL_PORT ?? 3001),
+      port: port('PORT', 3000),
+      functionUrlPort: port('FUNCTION_URL_PORT', 3001),
       databaseUrl: process.env.DATABASE_URL || undefined,
       apiKeys: process.env.ENRICH_API_KEYS || undefined,
       bootstrapAdminSubject: process.env.BOOTSTRAP_ADMIN_SUBJECT || 'iam-dev-admin',
-      embeddedPostgresPort: Number(process.env.EMBEDDED_PG_PORT || 54329),
+      embeddedPostgresPort: port('EMBEDDED_PG_PORT', 54329),
       rauthUrl: process.env.RAUTH_URL || undefined,
-      devIdpPort: Number(process.env.DEV_IDP_PORT || 4100),
+      devIdpPort: port('DEV_IDP_PORT', 4100),
+      localNats: ['1', 'true'].includes(process.env.IAM_LOCAL_NATS ?? ''),
     },
     process.env,
   );
   const { info } = stack;
+  const events = info.events;
   process.stdout.write(
     [
       '',
@@ -43,6 +59,10 @@ try {
       `  demo             subject=${info.demo.subject} tenant=${info.demo.tenant}`,
       `  written to       ${stateDir}/stack.json`,
       `  idp              ${info.idp.issuer}${info.idp.admin ? ` (dev IdP; admin client ${info.idp.admin.client_id})` : ''}`,
+      events
+        ? `  events           ${events.nats_url}${events.local_server ? ' (its own nats-server)' : ''}, stream ${events.stream}: ${events.status}${events.detail ? ` (${events.detail})` : ''}`
+        : '  events           kept in the outbox (NATS_URL=ws://… or IAM_LOCAL_NATS=1 publishes them)',
+      `  requests         ${info.requests.dir}/{hydra,oathkeeper,cognito-v2}.json (Hydra, Oathkeeper, Cognito shapes)`,
       '',
       'Try it (API key, HTTP API route):',
       `  ${info.curl}`,
@@ -52,6 +72,11 @@ try {
       ...(info.idp.token_curl
         ? ['', 'An admin token (client-credentials grant; jq -r .access_token):', `  ${info.idp.token_curl}`, '', 'The admin API with it:', `  ${info.idp.admin_curl}`]
         : []),
+      '',
+      'As Ory Hydra (token hook), Ory Oathkeeper (hydrator) and Cognito (pre token generation) call it:',
+      `  ${info.requests.hydra}`,
+      `  ${info.requests.oathkeeper}`,
+      `  ${info.requests.cognito}`,
       '',
     ].join('\n') + '\n',
   );
@@ -66,7 +91,6 @@ try {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`npm start failed: ${message}\n`);
+  process.stderr.write(`npm start failed: ${oneLine(error)}\n`);
   process.exit(1);
 }

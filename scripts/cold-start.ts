@@ -4,6 +4,9 @@
  * and bundle sizes and the median (and p90) module-initialization time — importing the bundled
  * handler in a fresh Node process, as Lambda's init phase does — over COLD_START_RUNS (20)
  * processes. Imports open no connection (pools connect lazily), so no server is needed.
+ * COLD_START_FUNCTIONS=enrich-token,forward-auth measures only those (names as in the table).
+ * The table goes to stdout; a line per step (packaging, each function measured) to stderr as it
+ * happens, so `npm run cold-start > result.txt` keeps only the table.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { readZip } from './zip.js';
 
 const RUNS = Number(process.env.COLD_START_RUNS ?? 20);
+const ONLY = process.env.COLD_START_FUNCTIONS?.split(',').map((name) => name.trim()).filter(Boolean);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(path.join(tmpdir(), 'iam-cold-start-'));
 
@@ -40,10 +44,17 @@ const initEnv = {
 };
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const started = performance.now();
+const seconds = (from: number) => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+/** A step, on stderr, with the time since the start. */
+const progress = (line: string) => process.stderr.write(`[${seconds(started).padStart(7)}] ${line}\n`);
+/** The name the table shows: functions/enrich-token.handler → enrich-token. */
+const functionName = (handler: string) => handler.replace(/^functions\/|\.handler$/g, '');
 
 try {
   const packageDir = path.join(work, 'package');
-  process.stderr.write(`packaging into ${packageDir} …\n`);
+  const packaging = performance.now();
+  progress(`packaging the service (serverless package --stage coldstart, offline) into ${packageDir} …`);
   execFileSync(process.execPath, [path.join(root, 'node_modules/.bin/serverless'), 'package', '--stage', 'coldstart', '--package', packageDir], {
     cwd: root,
     env: { ...offline, CI: 'true' },
@@ -52,9 +63,17 @@ try {
   const template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
     Resources: Record<string, LambdaResource>;
   };
+  const packaged = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+  const unknown = ONLY?.filter((name) => !packaged.some((r) => functionName(r.Properties.Handler!) === name)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(`COLD_START_FUNCTIONS: no function ${unknown.join(', ')} in the package (it has ${packaged.map((r) => functionName(r.Properties.Handler!)).join(', ')})`);
+  }
+  const functions = packaged.filter((r) => !ONLY || ONLY.includes(functionName(r.Properties.Handler!)));
+  progress(`packaged ${packaged.length} functions (${seconds(packaging)}); measuring ${functions.length}, ${RUNS} fresh Node processes each`);
   const rows: string[][] = [];
-  for (const fn of Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+  for (const [index, fn] of functions.entries()) {
     const handler = fn.Properties.Handler!;
+    const measuring = performance.now();
     const zipPath = path.join(packageDir, path.basename(fn.Properties.Code!.S3Key));
     const zip = readFileSync(zipPath);
     const dir = path.join(work, path.basename(zipPath, '.zip'));
@@ -81,12 +100,15 @@ try {
       times.push(Number(result.stdout));
     }
     times.sort((a, b) => a - b);
-    rows.push([handler.replace(/^functions\/|\.handler$/g, ''), (zip.length / 1024).toFixed(0), (bundleBytes / 1024).toFixed(0), percentile(times, 50).toFixed(1), percentile(times, 90).toFixed(1)]);
+    const row = [functionName(handler), (zip.length / 1024).toFixed(0), (bundleBytes / 1024).toFixed(0), percentile(times, 50).toFixed(1), percentile(times, 90).toFixed(1)];
+    rows.push(row);
+    progress(`[${index + 1}/${functions.length}] ${row[0]}: zip ${row[1]} KB, bundle ${row[2]} KB, init p50 ${row[3]} ms, p90 ${row[4]} ms (${seconds(measuring)})`);
   }
   rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
   const header = ['function', 'zip KB', 'bundle KB', `init p50 ms`, `init p90 ms`];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  progress('done');
   console.log(`module initialization over ${RUNS} fresh Node ${process.version} processes per function`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));

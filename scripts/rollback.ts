@@ -6,7 +6,8 @@
  * database has applied (scripts/rollback-decision.ts). The applied migrations come from
  * `pgmigrations` when a database is given (--database-url, DATABASE_URL or DATABASE_SECRET_ID,
  * as for npm run migrate), else from the current deployment's record. --dry-run prints the
- * decision and stops; --force rolls back despite a refusal.
+ * decision and stops; --force rolls back despite a refusal. Every failure ends in one line on
+ * stderr with its cause (no AWS credentials, serverless's own error, a refusal) and exit 1.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { migrationFiles } from '../lib/adapters/postgres/migration-files.js';
 import { createLogger } from '../lib/observability/logger.js';
+import { requireAwsCredentials } from './aws-credentials.js';
 import { databaseConfigured, primaryDatabaseUrl } from './database-url.js';
 import { appliedMigrations, currentStack, serviceFacts, targetRecord, templateKey } from './deployment-records.js';
 import { previousDeployment } from './deployments.js';
@@ -26,9 +28,16 @@ const sls = (command: string[], capture: boolean) =>
 const say = (line: string) => process.stderr.write(line + '\n');
 
 try {
+  const { service, defaultRegion } = serviceFacts();
+  const stage = args.stage ?? 'dev';
+  const region = args.region ?? defaultRegion;
+  const cloudFormation = new CloudFormationClient({ region });
+  await requireAwsCredentials(cloudFormation);
+
   if (args.timestamp === undefined) {
     const listing = sls(['deploy', 'list'], true);
-    if (listing.status !== 0) process.exit(listing.status ?? 1);
+    // serverless prints its error ("Error:" and the cause) on stdout, which is captured here.
+    if (listing.status !== 0) throw new Error(`serverless deploy list failed (exit ${listing.status ?? listing.signal}):\n${listing.stdout.trim() || listing.error?.message || 'no output'}`);
     const previous = previousDeployment(listing.stdout);
     if (previous === undefined) {
       say('No earlier deployment to roll back to (serverless deploy list shows fewer than two).');
@@ -39,10 +48,7 @@ try {
     args.passThrough.push('--timestamp', String(previous));
   }
 
-  const { service, defaultRegion } = serviceFacts();
-  const stage = args.stage ?? 'dev';
-  const region = args.region ?? defaultRegion;
-  const stack = await currentStack(new CloudFormationClient({ region }), `${service}-${stage}`);
+  const stack = await currentStack(cloudFormation, `${service}-${stage}`);
   const target = await targetRecord(new S3Client({ region }), stack.bucket, templateKey(service, stage, args.timestamp));
   const files = migrationFiles();
   const databaseUrl = args.databaseUrl ?? (databaseConfigured() ? await primaryDatabaseUrl() : undefined);

@@ -8,6 +8,13 @@ import { randomUUID } from 'node:crypto';
 
 export const EVENT_SOURCE = 'urn:citadel:iam-service';
 
+/**
+ * The JetStream stream that keeps the events: every subject of this catalog, on file, with a
+ * duplicate window longer than the relay's interval (a minute in AWS) so that a re-publish by
+ * the relay is dropped as a duplicate. In AWS it is infrastructure; `npm start` creates it.
+ */
+export const EVENT_STREAM = { name: 'CITADEL_IAM', subjects: ['citadel.iam.>'], storage: 'file', minDuplicateWindowMs: 2 * 60_000 } as const;
+
 export const EVENT_TYPES = [
   'citadel.iam.tenant.created',
   'citadel.iam.tenant.updated',

@@ -1,11 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { npmStart as startStack, REPO_ROOT, type StartedStack } from '../support/npm-start.js';
 import { arbitraryRequest, mutation, send, sign, type WireRequest } from '../support/sigv4.js';
 
 /**
@@ -16,53 +17,11 @@ import { arbitraryRequest, mutation, send, sign, type WireRequest } from '../sup
 const stateDir = mkdtempSync(join(tmpdir(), 'iam-npm-start-'));
 const pgPort = 56000 + Math.floor(Math.random() * 2000);
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  stack: {
-    api_url: string;
-    enrich_url: string;
-    enrich_api_url: string;
-    enrich_iam_url: string;
-    forward_auth_url: string;
-    api_key: string;
-    aws: { region: string; access_key_id: string; secret_access_key: string };
-    iam_curl: string;
-    demo: { subject: string; tenant: string };
-    curl: string;
-    idp: { issuer: string; token_endpoint: string; admin: { client_id: string; client_secret: string }; admin_token: string };
-  };
-}
+type Started = StartedStack;
 
-async function npmStart(): Promise<Started> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/root',
-    PORT: '0',
-    FUNCTION_URL_PORT: '0',
-    IAM_LOCAL_DIR: stateDir,
-    EMBEDDED_PG_PORT: String(pgPort),
-    DEV_IDP_PORT: '0',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 60_000);
-    child.stdout!.on('data', () => output.includes('iam-service is running') && (clearTimeout(timer), resolve()));
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`npm start exited ${code}:\n${output}`))));
-  });
-  const stack = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8'));
-  return { child, output: () => output, stack };
-}
-
-/** Ctrl-C. A program stopped by SIGINT exits 0 or, by shell convention, 130 (128 + SIGINT). */
-async function stop(child: ChildProcess): Promise<boolean> {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT');
-  return [0, 130].includes((await exited) ?? -1);
-}
+/** On the embedded default (no DATABASE_URL), on ports of its own. */
+const npmStart = () => startStack(stateDir, { EMBEDDED_PG_PORT: String(pgPort) });
+const stop = (started: Started) => started.stop();
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -126,7 +85,7 @@ function expectLambdaRefusal(answer: Awaited<ReturnType<typeof send>>) {
 describe('npm start', () => {
   let first: Started | undefined;
   afterAll(async () => {
-    if (first?.child.exitCode === null) await stop(first.child);
+    if (first?.child.exitCode === null) await stop(first);
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -237,10 +196,13 @@ describe('npm start', () => {
     const listed = await fetch(`${stack.api_url}/tenants`, { headers: { authorization: `Bearer ${stack.idp.admin_token}` } });
     expect(listed.status).toBe(200);
     expect(((await listed.json()) as { items: Array<{ slug: string }> }).items.map((t) => t.slug)).toEqual(['acme', 'globex', 'platform']);
-    const grant = await fetch(stack.idp.token_endpoint, {
+    // npm start runs the dev IdP here, so its token endpoint and admin client are in stack.json.
+    const { token_endpoint: tokenEndpoint, admin } = stack.idp;
+    expect(tokenEndpoint).toBeDefined();
+    const grant = await fetch(tokenEndpoint!, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${stack.idp.admin.client_id}:${stack.idp.admin.client_secret}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${admin!.client_id}:${admin!.client_secret}`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',
@@ -250,18 +212,46 @@ describe('npm start', () => {
     expect(await role.json()).toMatchObject({ tenant: 'acme', name: 'viewer', permissions: ['invoices:read', 'reports:read'] });
   });
 
-  it('answers an unknown route with a problem', async () => {
+  it('answers an unknown route with a problem that names it, and a request id', async () => {
     const response = await fetch(`${first!.stack.api_url}/nope`);
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ type: 'urn:citadel:iam:problem:route-not-found', title: 'Not Found', status: 404, detail: expect.stringContaining('GET /nope') });
+    expect(response.headers.get('x-request-id')).toBe(body.request_id);
   });
+
+  it('writes ready-made Hydra, Oathkeeper and Cognito requests whose printed commands work', async () => {
+    const { stack } = first!;
+    const run = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, IAM_TEST_OUTPUT: '' } });
+    for (const command of [stack.requests.hydra, stack.requests.oathkeeper, stack.requests.cognito]) expect(first!.output()).toContain(command);
+    const hydra = JSON.parse(run(stack.requests.hydra));
+    const claims = { tenant: 'acme', subject_type: 'user', roles: ['billing-admin', 'viewer'], entitlements: DEMO_CLAIMS.permissions };
+    expect(hydra).toMatchObject({ session: { access_token: claims, id_token: claims } });
+    const oathkeeper = JSON.parse(run(stack.requests.oathkeeper));
+    expect(oathkeeper).toMatchObject({ subject: 'user-alice', extra: { tenant: 'acme', roles: ['billing-admin', 'viewer'] }, header: { 'X-Auth-Tenant': ['acme'] } });
+    const cognito = JSON.parse(run(stack.requests.cognito));
+    expect(cognito.response.claimsAndScopeOverrideDetails).toMatchObject({ idTokenGeneration: { claimsToAddOrOverride: claims }, accessTokenGeneration: { claimsToAddOrOverride: claims } });
+  }, 60_000);
+
+  it('invokes the Cognito trigger with an event it refuses: the reason on stderr, exit code 1', () => {
+    const event = JSON.parse(readFileSync(join(stateDir, 'requests', 'cognito-v2.json'), 'utf8'));
+    event.request.userAttributes['custom:tenant'] = 'globex';
+    const file = join(stateDir, 'requests', 'cognito-other-tenant.json');
+    writeFileSync(file, JSON.stringify(event));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'local/invoke.ts', 'cognito', file], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, IAM_LOCAL_DIR: stateDir } });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^npm run invoke: cognito-pre-token threw: .*globex/m);
+  }, 30_000);
 
   it('stops everything it started on Ctrl-C', async () => {
     expect(await portOpen(pgPort)).toBe(true);
-    expect(await stop(first!.child)).toBe(true);
+    expect(await stop(first!)).toBe(true);
     expect(await portOpen(pgPort)).toBe(false);
     expect(await portOpen(Number(new URL(first!.stack.api_url).port))).toBe(false);
     expect(await portOpen(Number(new URL(first!.stack.enrich_iam_url).port))).toBe(false);
+    expect(existsSync(join(stateDir, 'npm-start.lock'))).toBe(false);
   }, 30_000);
 
   it('reuses its data and API key on a second start', async () => {
@@ -273,7 +263,24 @@ describe('npm start', () => {
       expect(second.output()).toContain('"count":0');
       expect((await enrich(second.stack, { subject: 'user-alice' })).status).toBe(200);
     } finally {
-      expect(await stop(second.child)).toBe(true);
+      expect(await stop(second)).toBe(true);
     }
   }, 90_000);
+
+  it('takes over from a start that was killed (kill -9), stopping the PostgreSQL it left running', async () => {
+    const killed = await npmStart();
+    const exited = new Promise((resolve) => killed.child.once('exit', resolve));
+    killed.child.kill('SIGKILL');
+    await exited;
+    expect(await portOpen(pgPort)).toBe(true); // its embedded PostgreSQL outlives it
+    const next = await npmStart();
+    try {
+      expect(next.output()).toContain('took over .local from an npm start that is no longer running');
+      expect(next.output()).toContain('stopped the embedded PostgreSQL an earlier npm start left running');
+      expect((await enrich(next.stack, { subject: 'user-alice' })).status).toBe(200);
+    } finally {
+      expect(await stop(next)).toBe(true);
+    }
+    expect(await portOpen(pgPort)).toBe(false);
+  }, 120_000);
 });

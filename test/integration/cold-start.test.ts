@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
 
-/** Starts a fresh Node process that imports the enrich-token function, as a Lambda cold start does. */
-function coldStart(env: Record<string, string>) {
+/** Starts a fresh Node process that imports a function (enrich-token by default), as a Lambda cold start does. */
+function coldStart(env: Record<string, string>, fn = 'enrich-token') {
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', "await import('./functions/enrich-token.ts')"],
+    ['--import', 'tsx', '--input-type=module', '-e', `await import('./functions/${fn}.ts')`],
     {
       env: { PATH: process.env.PATH ?? '', ...env },
       encoding: 'utf8',
@@ -38,6 +38,22 @@ describe('a cold start', () => {
       'ENRICH_API_KEYS.0: each key must be at least 32 characters',
     ]);
     expect(lines[0]).not.toContain('short-secret-key');
+  });
+
+  // Runtimes nest (client functions: client → admin → base), and each one reports a bad
+  // configuration: the line must still be written once, by whichever finds the problem.
+  it.each([
+    ['tenant-create', { DATABASE_URL: 'postgres//db.internal:5432/iam' }, 'DATABASE_URL'],
+    ['client-create', { DATABASE_URL: 'postgres//db.internal:5432/iam' }, 'DATABASE_URL'],
+    ['client-create', { DATABASE_URL: 'postgres://iam@127.0.0.1:1/iam', RAUTH_URL: 'http://127.0.0.1:1' }, 'RAUTH_'],
+    ['tenant-create', { DATABASE_URL: 'postgres://iam@127.0.0.1:1/iam' }, 'RAUTH_URL'],
+    ['outbox-relay', { DATABASE_URL: 'postgres//db.internal:5432/iam' }, 'DATABASE_URL'],
+    ['idp-health', { DATABASE_URL: 'postgres//db.internal:5432/iam' }, 'DATABASE_URL'],
+  ])('of %s logs the bad configuration once (%j)', (fn, env, variable) => {
+    const { status, lines } = coldStart(env, fn);
+    expect(status).not.toBe(0);
+    const refusals = lines.map((line) => JSON.parse(line) as { msg: string }).filter((line) => line.msg === 'invalid configuration; refusing to start');
+    expect(refusals).toEqual([expect.objectContaining({ level: 'error', invalid: expect.arrayContaining([expect.stringContaining(variable)]) })]);
   });
 
   it('succeeds without touching the database when the configuration is valid', () => {

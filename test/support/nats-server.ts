@@ -42,7 +42,7 @@ export function natsServerBinary(): string {
     return execFileSync('which', ['nats-server'], { encoding: 'utf8' }).trim();
   } catch {
     if (existsSync('/usr/sbin/nats-server')) return '/usr/sbin/nats-server';
-    throw new Error('nats-server is not installed (Debian: apt-get install -y nats-server)');
+    throw new Error('nats-server is not installed: npm run test:setup installs it (as root), or sudo apt-get install -y nats-server');
   }
 }
 

@@ -27,7 +27,7 @@ export function nginxBinary(): string {
     return execFileSync('which', ['nginx'], { encoding: 'utf8' }).trim();
   } catch {
     if (existsSync('/usr/sbin/nginx')) return '/usr/sbin/nginx';
-    throw new Error('nginx is not installed (Debian: apt-get install -y nginx; .ci/run installs it)');
+    throw new Error('nginx is not installed: npm run test:setup installs it (as root), or sudo apt-get install -y nginx');
   }
 }
 

@@ -8,6 +8,9 @@
  *   (`msg = "…"`, `msg in […]`, `msg like /…/`) and in prose as "log line `…`"; a `<word>` in a
  *   message stands for a `${…}` in the source's template literal;
  * - shell commands write the stage as `$STAGE`, prose as `<stage>`.
+ *
+ * test/integration/runbook-log-fields.test.ts runs the failures and checks the runbook's queries
+ * and field paths against the log lines the code really prints.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -119,8 +122,8 @@ const configSource = read('lib/config.ts');
 const envSchema = /const envSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(configSource)?.[1] ?? '';
 const configVariables = all(envSchema, /^\s+([A-Z][A-Z0-9_]+):/gm);
 
-/** Names in the runbook that look like environment variables but belong to AWS, not to lib/config.ts. */
-const AWS_NAMES = ['AWS_REGION', 'AWS_IAM'];
+/** Names in the runbook that look like environment variables but belong to AWS or Node's fetch (an undici error code). */
+const AWS_NAMES = ['AWS_REGION', 'AWS_IAM', 'UND_ERR_SOCKET'];
 
 const handlerNames = [...all(sources('functions').join('\n'), /\bname:\s*'(\/[^']+)'/g), ...Object.values(ADMIN_ROUTES).map((route) => route.path)];
 
@@ -270,6 +273,24 @@ describe('RUNBOOK.md', () => {
     const links = unique(all(runbook, /\]\(#([^)]+)\)/g));
     expect(links.length).toBeGreaterThan(5);
     expect(links.filter((link) => !anchors.includes(link))).toEqual([]);
+  });
+
+  it('lists for each IdP health check exactly the reasons the checks give', () => {
+    const checks = read('lib/adapters/rauth/idp-checks.ts');
+    // The strings a CheckFailed is made with (not those it is compared with: `=== 'TimeoutError'`).
+    const literals = (text: string) => all(text.replace(/===\s*'[^']*'/g, ''), /(['`])((?:(?!\1)[^\\])*)\1/g, 2).map((literal) => literal.replace(/\$\{[^}]+\}/g, '<status>'));
+    const given = unique([
+      ...all(checks, /new CheckFailed\(([^;]*)\)/g).flatMap(literals),
+      // Anything a check throws that is not a CheckFailed (the rauth secret unreadable, …).
+      ...all(read('lib/health/idp-health.ts'), /instanceof CheckFailed \? error\.message : '([^']+)'/g),
+    ]);
+    const table = runbook
+      .split('\n')
+      .filter((row) => /^\s*\| `(discovery|jwks|token|registration)`/.test(row))
+      .map((row) => row.trim().split(' | ')[1] ?? '');
+    const listed = unique(table.flatMap((cell) => all(cell, /`([^`]+)`/g)));
+    expect(given).toEqual(expect.arrayContaining(['discovery failed', 'timeout', 'unreachable', 'HTTP <status>', 'credentials refused']));
+    expect({ unlisted: given.filter((reason) => !listed.includes(reason)), notGiven: listed.filter((reason) => !given.includes(reason)) }).toEqual({ unlisted: [], notGiven: [] });
   });
 
   it('has checks that reject what the code does not have', () => {
