@@ -1,7 +1,7 @@
 /** GET /tenants/{tenant}/audit — the tenant's audit trail, newest first. */
 import { listAudit } from '../lib/admin/audit.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

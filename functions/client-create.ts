@@ -1,7 +1,7 @@
 /** POST /tenants/{tenant}/clients — registers the client in the IdP; the secret is in this answer only. */
 import { clientMetadataError, createClient } from '../lib/admin/clients.js';
 import { createClientBody } from '../lib/admin/schemas.js';
-import { clientRuntime } from '../lib/client-runtime.js';
+import { clientRuntime } from '../lib/wiring/clients.js';
 import { adminFunction } from '../lib/http/admin-function.js';
 
 const app = clientRuntime();

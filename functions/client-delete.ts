@@ -1,6 +1,6 @@
 /** DELETE /tenants/{tenant}/clients/{client} — from the IdP, then from the tenant. */
 import { deleteClient } from '../lib/admin/clients.js';
-import { clientRuntime } from '../lib/client-runtime.js';
+import { clientRuntime } from '../lib/wiring/clients.js';
 import { adminFunction } from '../lib/http/admin-function.js';
 
 const app = clientRuntime();

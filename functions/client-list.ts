@@ -1,6 +1,6 @@
 /** GET /tenants/{tenant}/clients */
 import { listClients } from '../lib/admin/clients.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 import { adminFunction } from '../lib/http/admin-function.js';
 
 const app = adminRuntime();

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ReconcileReport, reconcileClients } from '../lib/admin/reconcile.js';
-import { reconcileRuntime } from '../lib/client-runtime.js';
+import { reconcileRuntime } from '../lib/wiring/clients.js';
 
 const app = reconcileRuntime();
 

@@ -1,6 +1,6 @@
 /** POST /tenants/{tenant}/clients/{client}/secret — a new secret, returned once; the old one stops working. */
 import { rotateClientSecret } from '../lib/admin/clients.js';
-import { clientRuntime } from '../lib/client-runtime.js';
+import { clientRuntime } from '../lib/wiring/clients.js';
 import { adminFunction } from '../lib/http/admin-function.js';
 
 const app = clientRuntime();

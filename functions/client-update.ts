@@ -1,7 +1,7 @@
 /** PATCH /tenants/{tenant}/clients/{client} — metadata (changed in the IdP too) and roles. Requires If-Match. */
 import { clientMetadataError, updateClient } from '../lib/admin/clients.js';
 import { updateClientBody } from '../lib/admin/schemas.js';
-import { clientRuntime } from '../lib/client-runtime.js';
+import { clientRuntime } from '../lib/wiring/clients.js';
 import { adminFunction } from '../lib/http/admin-function.js';
 
 const app = clientRuntime();

@@ -23,7 +23,7 @@ import { toAppError } from '../lib/http/problem.js';
 import { type ClaimProfile, tokenClaims } from '../lib/policy/claim-profile.js';
 import type { Claims, ClaimsQuery } from '../lib/policy/claims.js';
 import { enrichToken } from '../lib/policy/enrich-token.js';
-import { runtime } from '../lib/runtime.js';
+import { runtime } from '../lib/wiring/base.js';
 import * as z from '../lib/schema.js';
 
 const CLIENT_CREDENTIALS = 'TokenGeneration_ClientCredentials';

@@ -21,7 +21,7 @@ import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';
 import { validate } from '../lib/http/json-body.js';
 import { httpFunction } from '../lib/http/stack.js';
 import { enrichToken } from '../lib/policy/enrich-token.js';
-import { runtime } from '../lib/runtime.js';
+import { runtime } from '../lib/wiring/base.js';
 import * as z from '../lib/schema.js';
 
 const printable = (max: number) =>

@@ -19,7 +19,7 @@
  * else a gateway passes on is read: X-Tenant, X-Auth-*, X-Forwarded-*, X-Original-URI.
  */
 import { AppError, ForbiddenError, UnauthorizedError } from '../lib/errors.js';
-import { forwardAuthRuntime } from '../lib/forward-auth-runtime.js';
+import { forwardAuthRuntime } from '../lib/wiring/forward-auth.js';
 import { deny, forwardHeaders } from '../lib/gateway/dialects.js';
 import { operatorTenant } from '../lib/gateway/forward-auth-query.js';
 import { apiKeyOrIamCaller } from '../lib/http/caller-auth.js';

@@ -7,7 +7,7 @@
  * fires without traffic and the route normally only reads.
  */
 import type { HealthReport } from '../lib/health/idp-health.js';
-import { healthRuntime } from '../lib/health-runtime.js';
+import { healthRuntime } from '../lib/wiring/idp-health.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 const app = healthRuntime();

@@ -8,7 +8,7 @@
 import { type Sweep, sweep } from '../lib/adapters/postgres/housekeeping.js';
 import { postgresOutboxBacklog } from '../lib/adapters/postgres/outbox-backlog.js';
 import { drainOutbox, type RelayRun, reportBacklog } from '../lib/events/relay.js';
-import { eventsRuntime } from '../lib/events-runtime.js';
+import { eventsRuntime } from '../lib/wiring/events.js';
 
 /** Leaves room before the Lambda timeout for the last batch to finish and commit. */
 const SAFETY_MARGIN_MS = 5_000;

@@ -2,7 +2,7 @@
 import { createRole } from '../lib/admin/roles.js';
 import { createRoleBody } from '../lib/admin/schemas.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

@@ -1,7 +1,7 @@
 /** DELETE /tenants/{tenant}/roles/{role} — the role leaves every mapping in the same transaction. */
 import { deleteRole } from '../lib/admin/roles.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

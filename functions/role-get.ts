@@ -1,7 +1,7 @@
 /** GET /tenants/{tenant}/roles/{role} */
 import { getRole } from '../lib/admin/roles.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

@@ -2,7 +2,7 @@
 import { updateRole } from '../lib/admin/roles.js';
 import { updateRoleBody } from '../lib/admin/schemas.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

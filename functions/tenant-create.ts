@@ -2,7 +2,7 @@
 import { createTenant } from '../lib/admin/tenants.js';
 import { createTenantBody } from '../lib/admin/schemas.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

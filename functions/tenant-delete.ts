@@ -1,7 +1,7 @@
 /** DELETE /tenants/{tenant} — with its roles and mappings; refused while it has OAuth clients. */
 import { deleteTenant } from '../lib/admin/tenants.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

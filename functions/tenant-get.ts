@@ -1,7 +1,7 @@
 /** GET /tenants/{tenant} */
 import { getTenant } from '../lib/admin/tenants.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

@@ -1,7 +1,7 @@
 /** DELETE /tenants/{tenant}/users/{subject} */
 import { deleteUser } from '../lib/admin/users.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

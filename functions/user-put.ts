@@ -2,7 +2,7 @@
 import { putUserBody } from '../lib/admin/schemas.js';
 import { putUser } from '../lib/admin/users.js';
 import { adminFunction } from '../lib/http/admin-function.js';
-import { adminRuntime } from '../lib/admin-runtime.js';
+import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 

@@ -22,7 +22,7 @@ type Env = Record<string, string | undefined>;
 
 /** Checks (or creates) the stream, then relays the outbox every 5 s. */
 export async function startOutboxRelay(env: Env, log: Logger, localServer: boolean): Promise<{ info: EventsInfo; stop: () => Promise<void> }> {
-  const { eventsRuntime } = await import('../lib/events-runtime.js');
+  const { eventsRuntime } = await import('../lib/wiring/events.js');
   const { drainOutbox } = await import('../lib/events/relay.js');
   const { ensureEventStream } = await import('../lib/adapters/nats/event-stream.js');
   const app = eventsRuntime(env);

@@ -217,7 +217,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
       const { host, pathname } = new URL(options.databaseUrl);
       throw new LocalStartError(`DATABASE_URL: the database at ${host}${pathname} cannot be migrated: ${oneLine(error)}`, { cause: error });
     }
-    const { runtime } = await import('../lib/runtime.js');
+    const { runtime } = await import('../lib/wiring/base.js');
     const app = runtime(env);
     stops.unshift(() => app.db.end());
     await seedDemoPolicy(app.db);
@@ -290,7 +290,7 @@ export async function startStack(options: StackOptions, env: Record<string, stri
  * answer left, as in AWS, and the rows of clients whose IdP state was deleted with that file.
  */
 async function startClientReconcile(env: Record<string, string | undefined>, log: Logger): Promise<() => Promise<void>> {
-  const { reconcileRuntime } = await import('../lib/client-runtime.js');
+  const { reconcileRuntime } = await import('../lib/wiring/clients.js');
   const { reconcileClients } = await import('../lib/admin/reconcile.js');
   const app = reconcileRuntime(env);
   const run = () => reconcileClients(app, { graceSeconds: app.config.clients.reconcileGraceSeconds, requestId: randomUUID() }).catch((error) => log.warn('client reconcile failed', {}, error));

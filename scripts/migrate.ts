@@ -4,7 +4,7 @@
  */
 import { migrate } from '../lib/adapters/postgres/migrate.js';
 import { createLogger } from '../lib/observability/logger.js';
-import { runtime } from '../lib/runtime.js';
+import { runtime } from '../lib/wiring/base.js';
 import { primaryDatabaseUrl } from './database-url.js';
 
 const log = createLogger('info', { service: 'iam-service', task: 'migrate' });

@@ -11,7 +11,7 @@ import { ADMIN_ROUTES, type AdminOperation } from '../admin/routes.js';
 import { noQuery, pageQuery, pathParams } from '../admin/schemas.js';
 import { decodeCursor } from '../admin/views.js';
 import { BadRequestError, PreconditionFailedError, PreconditionRequiredError, UnauthorizedError } from '../errors.js';
-import type { AdminRuntime } from '../admin-runtime.js';
+import type { AdminRuntime } from '../wiring/admin.js';
 import * as z from '../schema.js';
 import { validate } from './json-body.js';
 import { httpFunction, type HttpFunctionSpec, type LambdaHttpHandler } from './stack.js';

@@ -25,7 +25,7 @@ import type { Database } from '../../lib/adapters/postgres/database.js';
 import { postgresPolicyStore } from '../../lib/adapters/postgres/policy-store.js';
 import { inventoryClient } from '../../lib/adapters/rauth/inventory-client.js';
 import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
-import { sealer } from '../../lib/client-runtime.js';
+import { sealer } from '../../lib/wiring/clients.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
 import { addTenant, testDatabase } from '../support/policy-fixture.js';

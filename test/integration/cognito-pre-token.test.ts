@@ -105,7 +105,7 @@ describe('Cognito pre token generation trigger', () => {
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await db.end();
   });
 

@@ -21,7 +21,7 @@ describe('POST /system/enrich-token with the database down', () => {
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import("../../lib/runtime.js")).runtime().db.end();
+    await (await import("../../lib/wiring/base.js")).runtime().db.end();
   });
 
   it('answers 503 with a generic problem that leaks nothing', async () => {

@@ -37,7 +37,7 @@ describe('POST /system/enrich-token', () => {
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await db.end();
   });
 

@@ -67,7 +67,7 @@ describe('/system/forward-auth', () => {
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await db.end();
     await idp?.stop();
   });

@@ -88,7 +88,7 @@ describe('enrich-token dialects: Ory Hydra token hook and Oathkeeper hydrator', 
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await db.end();
   });
 

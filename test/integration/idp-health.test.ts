@@ -12,7 +12,7 @@ import { postgresIdpHealthStore } from '../../lib/adapters/postgres/idp-health-s
 import { idpChecks } from '../../lib/adapters/rauth/idp-checks.js';
 import { idpHealth, probeIdp } from '../../lib/health/idp-health.js';
 import { createLogger } from '../../lib/observability/logger.js';
-import type { HealthRuntime } from '../../lib/health-runtime.js';
+import type { HealthRuntime } from '../../lib/wiring/idp-health.js';
 import type { LambdaHttpHandler } from '../../lib/http/stack.js';
 import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
 import { type CountingProxy, startCountingProxy } from '../support/counting-proxy.js';
@@ -33,7 +33,7 @@ describe('IdP health', () => {
 
   const load = async () => {
     const { handler, scheduled } = await import('../../functions/idp-health.js');
-    const { healthRuntime } = await import('../../lib/health-runtime.js');
+    const { healthRuntime } = await import('../../lib/wiring/idp-health.js');
     return { handler, scheduled, app: healthRuntime() };
   };
 

@@ -9,7 +9,7 @@ import { inventoryClient } from '../../lib/adapters/rauth/inventory-client.js';
 import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
 import { createClient, deleteClient, rotateClientSecret, updateClient } from '../../lib/admin/clients.js';
 import { createRole, deleteRole, updateRole } from '../../lib/admin/roles.js';
-import { sealer } from '../../lib/client-runtime.js';
+import { sealer } from '../../lib/wiring/clients.js';
 import { startDevIdp } from '../../local/dev-idp.js';
 import { createTenant, deleteTenant, updateTenant } from '../../lib/admin/tenants.js';
 import { deleteUser, putUser } from '../../lib/admin/users.js';
@@ -208,7 +208,7 @@ describe('outbox relay function: the age of the oldest unpublished event', () =>
   afterAll(async () => {
     jest.restoreAllMocks();
     // The function's own runtime (built at its import): close its pool and NATS connection.
-    const app = (await import('../../lib/events-runtime.js')).eventsRuntime();
+    const app = (await import('../../lib/wiring/events.js')).eventsRuntime();
     await Promise.all([app.db.end(), app.publisher?.close()]);
     await nats.dispose();
     await db.end();

@@ -73,7 +73,7 @@ describe('secrets rotated in Secrets Manager while enrich-token serves', () => {
 
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await owner?.end();
     await secrets?.stop();
     await database?.stop();

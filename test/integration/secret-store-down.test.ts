@@ -48,7 +48,7 @@ describe('Secrets Manager unreachable at cold start', () => {
 
   afterAll(async () => {
     jest.restoreAllMocks();
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await secrets.stop();
   });
 

@@ -62,7 +62,7 @@ describe('a hostile tenant admin against another tenant’s sign-ins', () => {
     ({ handler: cognito } = (await import('../../functions/cognito-pre-token.js')) as { handler: Cognito });
   }, 60_000);
   afterAll(async () => {
-    await (await import('../../lib/runtime.js')).runtime().db.end();
+    await (await import('../../lib/wiring/base.js')).runtime().db.end();
     await stack?.stop();
   });
 

@@ -106,7 +106,7 @@ export async function startAdminStack(env: Record<string, string> = {}): Promise
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await idp.stop();
-      const { adminRuntime } = await import('../../lib/admin-runtime.js');
+      const { adminRuntime } = await import('../../lib/wiring/admin.js');
       await adminRuntime().db.end();
       await db.end();
     },

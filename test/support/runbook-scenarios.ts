@@ -57,7 +57,7 @@ const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL must name a migrated test database');
 
 // 1. A cold start with a bad configuration (a client function: three runtimes nested).
-const { clientRuntime } = await import('../../lib/client-runtime.js');
+const { clientRuntime } = await import('../../lib/wiring/clients.js');
 await expectFailure('a bad configuration', async () => clientRuntime({ DATABASE_URL: 'mysql://db.internal/iam', RAUTH_URL: 'not a url' }));
 
 const db = testDatabase(url);
@@ -115,5 +115,5 @@ for (const attempt of [1, 2]) await expectFailure('reconcile against no admin AP
 // 5. The outbox relay, NATS down, one old published event to sweep.
 await (await import('../../functions/outbox-relay.js')).handler();
 
-await (await import('../../lib/runtime.js')).runtime().db.end();
+await (await import('../../lib/wiring/base.js')).runtime().db.end();
 process.exit(0); // NATS and SDK clients may hold timers; the lines are written

@@ -1,8 +1,8 @@
 /** The outbox relay's composition: the base runtime plus a JetStream publisher (none without NATS_URL). */
-import { jetStreamPublisher } from './adapters/nats/jetstream-publisher.js';
-import { processEnv } from './config.js';
-import type { EventPublisher } from './events/publisher.js';
-import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
+import { jetStreamPublisher } from '../adapters/nats/jetstream-publisher.js';
+import { processEnv } from '../config.js';
+import type { EventPublisher } from '../events/publisher.js';
+import { type Env, type Runtime, runtime, startOrExplain } from './base.js';
 
 export interface EventsRuntime extends Runtime {
   /** Undefined without NATS_URL: a stage may run without NATS, its events waiting in the outbox. */

@@ -3,19 +3,19 @@
  * of each function). A bad configuration fails the cold start with one log line naming
  * every bad variable — the runbook's crash-loop section depends on that line.
  *
- * This module holds what every function needs; lib/admin-runtime.ts and
- * lib/events-runtime.ts add the admin API's and the relay's parts, so enrich-token's bundle
+ * This module holds what every function needs; lib/wiring/admin.ts and
+ * lib/wiring/events.ts add the admin API's and the relay's parts, so enrich-token's bundle
  * carries neither jose nor nats.ws.
  */
-import { secretsManagerStore } from './adapters/aws/secrets-manager.js';
-import { postgresClaimsReader } from './adapters/postgres/claims-reader.js';
-import { createDatabase, type Database } from './adapters/postgres/database.js';
-import { type Config, loadConfig, processEnv } from './config.js';
-import { ConfigError } from './errors.js';
-import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
-import type { ClaimsReader } from './policy/policy-store.js';
-import { type Credentials, credentials } from './secrets/credentials.js';
+import { secretsManagerStore } from '../adapters/aws/secrets-manager.js';
+import { postgresClaimsReader } from '../adapters/postgres/claims-reader.js';
+import { createDatabase, type Database } from '../adapters/postgres/database.js';
+import { type Config, loadConfig, processEnv } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { ClaimsReader } from '../policy/policy-store.js';
+import { type Credentials, credentials } from '../secrets/credentials.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,13 +1,13 @@
 /** The admin API's composition: token verification, the policy store, admin scopes, events after commit. */
-import type { AccessTokenVerifier } from './admin/access-token.js';
-import type { AdminScopeReader, PolicyStore } from './admin/ports.js';
-import { postgresAdminScope, postgresPolicyStore } from './adapters/postgres/policy-store.js';
-import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
-import { processEnv, requireIdpIssuer } from './config.js';
-import type { CloudEvent } from './events/catalog.js';
-import { publishAfterCommit } from './events/relay.js';
-import { publisherFor } from './events-runtime.js';
-import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
+import type { AccessTokenVerifier } from '../admin/access-token.js';
+import type { AdminScopeReader, PolicyStore } from '../admin/ports.js';
+import { postgresAdminScope, postgresPolicyStore } from '../adapters/postgres/policy-store.js';
+import { jwtVerifier } from '../adapters/rauth/jwt-verifier.js';
+import { processEnv, requireIdpIssuer } from '../config.js';
+import type { CloudEvent } from '../events/catalog.js';
+import { publishAfterCommit } from '../events/relay.js';
+import { publisherFor } from './events.js';
+import { type Env, type Runtime, runtime, startOrExplain } from './base.js';
 
 export interface AdminRuntime extends Runtime {
   tokens: AccessTokenVerifier;

@@ -2,11 +2,11 @@
  * The IdP health probe's composition: the base runtime (its database holds the latest report)
  * plus the checks against R-Auth and the use case that shares one probe among all callers.
  */
-import { postgresIdpHealthStore } from './adapters/postgres/idp-health-store.js';
-import { idpChecks } from './adapters/rauth/idp-checks.js';
-import { processEnv, requireIdpIssuer } from './config.js';
-import { type IdpCheck, type IdpHealth, idpHealth } from './health/idp-health.js';
-import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
+import { postgresIdpHealthStore } from '../adapters/postgres/idp-health-store.js';
+import { idpChecks } from '../adapters/rauth/idp-checks.js';
+import { processEnv, requireIdpIssuer } from '../config.js';
+import { type IdpCheck, type IdpHealth, idpHealth } from '../health/idp-health.js';
+import { type Env, type Runtime, runtime, startOrExplain } from './base.js';
 
 export interface HealthRuntime extends Runtime {
   checks: IdpCheck[];

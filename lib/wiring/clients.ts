@@ -5,18 +5,18 @@
  * The registration token and the sealing keys come from the credential sources (Secrets
  * Manager in AWS), read again when the IdP refuses the token.
  */
-import type { ClientDeps, TokenSealer } from './admin/clients.js';
-import type { IdpHttpOptions } from './adapters/rauth/idp-http.js';
-import { inventoryClient } from './adapters/rauth/inventory-client.js';
-import { registrationClient } from './adapters/rauth/registration-client.js';
-import { type AdminRuntime, adminRuntime } from './admin-runtime.js';
-import { processEnv, requireClientProvisioning, requireIdpAdminApi } from './config.js';
-import { open, seal, sealKey } from './crypto/sealed.js';
-import { ConfigError } from './errors.js';
-import type { Env } from './runtime.js';
-import { startOrExplain } from './runtime.js';
-import type { SealKeyText, Source } from './secrets/credentials.js';
-import { SecretUnavailableError } from './secrets/secret-store.js';
+import type { ClientDeps, TokenSealer } from '../admin/clients.js';
+import type { IdpHttpOptions } from '../adapters/rauth/idp-http.js';
+import { inventoryClient } from '../adapters/rauth/inventory-client.js';
+import { registrationClient } from '../adapters/rauth/registration-client.js';
+import { type AdminRuntime, adminRuntime } from './admin.js';
+import { processEnv, requireClientProvisioning, requireIdpAdminApi } from '../config.js';
+import { open, seal, sealKey } from '../crypto/sealed.js';
+import { ConfigError } from '../errors.js';
+import type { Env } from './base.js';
+import { startOrExplain } from './base.js';
+import type { SealKeyText, Source } from '../secrets/credentials.js';
+import { SecretUnavailableError } from '../secrets/secret-store.js';
 
 export type ClientRuntime = AdminRuntime & ClientDeps;
 

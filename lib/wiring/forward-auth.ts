@@ -4,12 +4,12 @@
  * the admin API's store nor NATS: its bundle carries jose and pg, and enrich-token's stays
  * without jose.
  */
-import { jwtVerifier } from './adapters/rauth/jwt-verifier.js';
-import { tenantSlug } from './gateway/dialects.js';
-import { processEnv } from './config.js';
-import { ConfigError, ForbiddenError } from './errors.js';
-import { type Env, type Runtime, runtime, startOrExplain } from './runtime.js';
-import * as z from './schema.js';
+import { jwtVerifier } from '../adapters/rauth/jwt-verifier.js';
+import { tenantSlug } from '../gateway/dialects.js';
+import { processEnv } from '../config.js';
+import { ConfigError, ForbiddenError } from '../errors.js';
+import { type Env, type Runtime, runtime, startOrExplain } from './base.js';
+import * as z from '../schema.js';
 
 /** Who the end user is, as the verified token says. */
 export interface BearerIdentity {
