@@ -6,7 +6,7 @@
  * seed takes up to a minute.
  */
 import pg from 'pg';
-import { migrate } from '../lib/adapters/postgres/migrate.js';
+import { migrate } from '../lib/adapters/postgres/migration-runner.js';
 import { createLogger } from '../lib/observability/logger.js';
 import {
   PERMISSIONS, ROLE_NAMES, SECOND_TENANT_EVERY, SUBJECT_DIGITS, SUBJECT_PREFIX, SUBJECTS, TENANT_DIGITS, TENANT_PREFIX, TENANTS,

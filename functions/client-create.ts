@@ -2,10 +2,10 @@
 import { clientMetadataError, createClient } from '../lib/admin/clients.js';
 import { createClientBody } from '../lib/admin/schemas.js';
 import { clientRuntime } from '../lib/wiring/clients.js';
-import { adminFunction } from '../lib/http/admin-function.js';
+import { adminFunction } from '../lib/admin/admin-function.js';
 
 const app = clientRuntime();
 
 export const handler = adminFunction(app, 'createClient', { body: createClientBody, idempotent: true, invalidBody: clientMetadataError }, ({ mutation, params, body }) =>
-  createClient(app, mutation, params.tenant!, body),
+  createClient(app, mutation, params.tenant, body),
 );

@@ -9,6 +9,7 @@
 import type { HealthReport } from '../lib/health/idp-health.js';
 import { healthRuntime } from '../lib/wiring/idp-health.js';
 import { httpFunction } from '../lib/http/stack.js';
+import { eventFunction } from '../lib/observability/event-function.js';
 
 const app = healthRuntime();
 const HEALTH_JSON = { 'content-type': 'application/health+json' };
@@ -24,10 +25,10 @@ export const handler = httpFunction(app, { name: '/system/idp-health' }, async (
   return { status: report.status === 'pass' ? 200 : 503, body, headers: HEALTH_JSON };
 });
 
-export async function scheduled(): Promise<HealthReport> {
+export const scheduled = eventFunction<unknown, HealthReport>(app, { name: 'idp-health-probe' }, async (_event, { log }) => {
   const report = await app.health.probeAndRecord();
   const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.reason}`);
-  if (failed.length) app.log.error('IdP health check failed', { identity: report.identity, access_management: report['access-management'], failed });
-  else app.log.info('IdP health check passed', { checks: report.checks.map((c) => `${c.name} ${c.latency_ms} ms`) });
+  if (failed.length) log.error('IdP health check failed', { identity: report.identity, access_management: report['access-management'], failed });
+  else log.info('IdP health check passed', { checks: report.checks.map((c) => `${c.name} ${c.latency_ms} ms`) });
   return report;
-}
+});

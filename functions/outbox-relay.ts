@@ -5,9 +5,9 @@
  * done with: published events past their retention and expired idempotency keys. Each run ends
  * by emitting the age of the oldest event still unpublished (0: none), NATS up or not.
  */
-import { type Sweep, sweep } from '../lib/adapters/postgres/housekeeping.js';
-import { postgresOutboxBacklog } from '../lib/adapters/postgres/outbox-backlog.js';
+import type { Sweep } from '../lib/events/ports.js';
 import { drainOutbox, type RelayRun, reportBacklog } from '../lib/events/relay.js';
+import { eventFunction } from '../lib/observability/event-function.js';
 import { eventsRuntime } from '../lib/wiring/events.js';
 
 /** Leaves room before the Lambda timeout for the last batch to finish and commit. */
@@ -17,23 +17,23 @@ const DEFAULT_BUDGET_MS = 20_000;
 const KEEP_PUBLISHED_DAYS = 7;
 
 const app = eventsRuntime();
-const backlog = postgresOutboxBacklog(app.db);
 
 export type RelayFunctionResult = RelayRun & { swept: Sweep; oldestUnpublishedAgeSeconds: number };
 
-export async function handler(_event?: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<RelayFunctionResult> {
-  const swept = await sweep(app.db, { keepPublishedDays: KEEP_PUBLISHED_DAYS, batch: 1_000 });
-  if (swept.events > 0 || swept.idempotencyKeys > 0) app.log.info('outbox relay swept old rows', { ...swept });
+export const handler = eventFunction<unknown, RelayFunctionResult>(app, { name: 'outbox-relay' }, async (_event, context) => {
+  const run = { ...app, log: context.log };
+  const swept = await app.housekeeping.sweep({ keepPublishedDays: KEEP_PUBLISHED_DAYS, batch: 1_000 });
+  if (swept.events > 0 || swept.idempotencyKeys > 0) run.log.info('outbox relay swept old rows', { ...swept });
   const { publisher } = app;
   if (!publisher) {
     // A stage without NATS is configured so on purpose: not an error, and no alarm every minute.
-    app.log.info('NATS_URL is not set: events wait in the outbox');
-    return { published: 0, failed: 0, batches: 0, swept, oldestUnpublishedAgeSeconds: await reportBacklog({ ...app, backlog }) };
+    run.log.info('NATS_URL is not set: events wait in the outbox');
+    return { published: 0, failed: 0, batches: 0, swept, oldestUnpublishedAgeSeconds: await reportBacklog(run) };
   }
-  const remaining = context ? context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS : DEFAULT_BUDGET_MS;
-  const run = await drainOutbox({ ...app, publisher }, Math.max(0, Math.min(DEFAULT_BUDGET_MS, remaining)));
+  const remaining = context.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS : DEFAULT_BUDGET_MS;
+  const drained = await drainOutbox({ ...run, publisher }, Math.max(0, Math.min(DEFAULT_BUDGET_MS, remaining)));
   // After the drain: what this run could not publish (NATS down) is what the age measures.
-  const oldestUnpublishedAgeSeconds = await reportBacklog({ ...app, backlog });
-  app.log.info('outbox relay run', { published: run.published, failed: run.failed, batches: run.batches });
-  return { ...run, swept, oldestUnpublishedAgeSeconds };
-}
+  const oldestUnpublishedAgeSeconds = await reportBacklog(run);
+  run.log.info('outbox relay run', { published: drained.published, failed: drained.failed, batches: drained.batches });
+  return { ...drained, swept, oldestUnpublishedAgeSeconds };
+});

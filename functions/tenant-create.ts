@@ -1,7 +1,7 @@
 /** POST /tenants — platform admins create a tenant. */
 import { createTenant } from '../lib/admin/tenants.js';
 import { createTenantBody } from '../lib/admin/schemas.js';
-import { adminFunction } from '../lib/http/admin-function.js';
+import { adminFunction } from '../lib/admin/admin-function.js';
 import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();

@@ -1,8 +1,8 @@
 /** GET /tenants/{tenant}/users */
 import { listUsers } from '../lib/admin/users.js';
-import { adminFunction } from '../lib/http/admin-function.js';
+import { adminFunction } from '../lib/admin/admin-function.js';
 import { adminRuntime } from '../lib/wiring/admin.js';
 
 const app = adminRuntime();
 
-export const handler = adminFunction(app, 'listUsers', {}, ({ params, page }) => listUsers(app, params.tenant!, page));
+export const handler = adminFunction(app, 'listUsers', {}, ({ params, page }) => listUsers(app, params.tenant, page));

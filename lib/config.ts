@@ -1,7 +1,8 @@
 /**
  * Configuration, read once. This is the only module that reads `process.env`: it parses
  * the environment with a schema, reports every bad variable at once by name, and returns a
- * frozen, typed object. Secrets are named here, never held (see issue #5 for Secrets Manager).
+ * frozen, typed object. Secrets are named here, never held: lib/secrets/credentials.ts reads them
+ * (from Secrets Manager where a `*_SECRET_ID` names one).
  */
 import * as z from './schema.js';
 import { ConfigError } from './errors.js';
@@ -18,7 +19,8 @@ const url = (accept: (url: URL) => boolean, message: string) =>
     }, message),
   );
 
-const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+/** Hosts on which an http:// IdP URL is allowed (the dev IdP); everything else must be https://. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
 
 const postgresUrl = url(
   (u) => (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '',
@@ -26,7 +28,7 @@ const postgresUrl = url(
 );
 
 const issuerUrl = url(
-  (u) => u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.includes(u.hostname)),
+  (u) => u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.includes(u.hostname)),
   'must be the IdP issuer URL, https:// (http:// only on loopback)',
 );
 
@@ -110,6 +112,9 @@ const envSchema = z.object({
   IDP_HEALTH_MAX_AGE_SECONDS: integer(1, 3_600, 90),
   RAUTH_REGISTRATION_TOKEN: z.optional(z.string().check(z.minLength(16), z.maxLength(4096))),
   RAUTH_REGISTRATION_ENDPOINT: z.optional(issuerUrl),
+  RAUTH_REGISTRATION_CREDENTIAL: z._default(z.enum(['initial-access-token', 'client-credentials']), 'initial-access-token'),
+  RAUTH_REGISTRATION_SCOPE: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  RAUTH_REGISTRATION_RESOURCE: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   RAUTH_ADMIN_API_URL: z.optional(issuerUrl),
   RAUTH_SOFTWARE_ID: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'urn:citadel:iam-service'),
   IDP_MAX_RESPONSE_BYTES: integer(1024, 10_485_760, 262_144),
@@ -150,7 +155,10 @@ export interface Config {
     readonly namedStatements: boolean;
   };
   readonly enrichApiKeys: readonly string[];
-  /** The upstream IdP (R-Auth). Only the admin API needs it; see requireIdp(). */
+  /**
+   * The upstream IdP (R-Auth). Optional here; the functions that cannot run without it say so at
+   * cold start through requireIdpIssuer(), requireClientProvisioning() and requireIdpAdminApi().
+   */
   readonly idp: {
     readonly issuer: string | undefined;
     /** `aud` an admin access token must carry. */
@@ -174,18 +182,26 @@ export interface Config {
     readonly maxResponseBytes: number;
     /** RFC 7591 initial access token (or in the RAUTH_SECRET_ID secret). */
     readonly registrationToken: string | undefined;
+    /**
+     * What authorizes registration (and the admin API): a static initial access token
+     * (`registrationToken`), or an access token obtained for `adminClient` by the
+     * client-credentials grant, with `registrationScope`/`registrationResource` if the IdP wants them.
+     */
+    readonly registrationCredential: 'initial-access-token' | 'client-credentials';
+    readonly registrationScope: string | undefined;
+    readonly registrationResource: string | undefined;
     /** The registration endpoint, when discovery does not name it. */
     readonly registrationEndpoint: string | undefined;
     /** The IdP's admin API (Hydra's shape) that lists and deletes clients; reconcile needs it. */
     readonly adminApiUrl: string | undefined;
     /** RFC 7591 `software_id` this service tags its registrations with. */
     readonly softwareId: string;
-    /** The service's own client at R-Auth (client-credentials grant); issue #5 moves the secret to Secrets Manager. */
+    /** The service's own client at R-Auth (client-credentials grant); or in the RAUTH_SECRET_ID secret. */
     readonly adminClient: { readonly id: string; readonly secret: string } | undefined;
   };
   /** Domain events: published to JetStream after commit and by the outbox relay. */
   readonly nats: {
-    /** Unset: events wait in the outbox (the relay function requires it). */
+    /** Unset: events wait in the outbox; the relay then only sweeps old rows and reports the backlog. */
     readonly url: string | undefined;
     readonly connectTimeoutMs: number;
     readonly publishTimeoutMs: number;
@@ -256,6 +272,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       healthMaxAgeSeconds: e.IDP_HEALTH_MAX_AGE_SECONDS,
       maxResponseBytes: e.IDP_MAX_RESPONSE_BYTES,
       registrationToken: e.RAUTH_REGISTRATION_TOKEN,
+      registrationCredential: e.RAUTH_REGISTRATION_CREDENTIAL,
+      registrationScope: e.RAUTH_REGISTRATION_SCOPE,
+      registrationResource: e.RAUTH_REGISTRATION_RESOURCE,
       registrationEndpoint: e.RAUTH_REGISTRATION_ENDPOINT,
       adminApiUrl: e.RAUTH_ADMIN_API_URL,
       softwareId: e.RAUTH_SOFTWARE_ID,
@@ -301,9 +320,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 export function requireClientProvisioning(config: Config): string {
   const missing = [
     ...(config.idp.issuer ? [] : [{ path: 'RAUTH_URL', message: 'is required by the client functions' }]),
-    ...(config.idp.registrationToken || config.secrets.ids.idp
+    ...(config.secrets.ids.idp
       ? []
-      : [{ path: 'RAUTH_REGISTRATION_TOKEN', message: 'is required by the client functions (or RAUTH_SECRET_ID)' }]),
+      : config.idp.registrationCredential === 'client-credentials'
+        ? config.idp.adminClient
+          ? []
+          : [{ path: 'RAUTH_ADMIN_CLIENT_ID', message: 'and RAUTH_ADMIN_CLIENT_SECRET are required by RAUTH_REGISTRATION_CREDENTIAL=client-credentials (or RAUTH_SECRET_ID)' }]
+        : config.idp.registrationToken
+          ? []
+          : [{ path: 'RAUTH_REGISTRATION_TOKEN', message: 'is required by the client functions (or RAUTH_SECRET_ID)' }]),
     ...(config.clients.tokenKeys || config.secrets.ids.clientTokenKeys
       ? []
       : [{ path: 'CLIENT_TOKEN_KEYS', message: 'is required by the client functions (or CLIENT_TOKEN_KEYS_SECRET_ID)' }]),

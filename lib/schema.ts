@@ -4,7 +4,7 @@
  * Import it as `import * as z from '…/schema.js'`, never from 'zod/mini' directly.
  * (Re-exporting with `export *`, not a namespace object, lets esbuild drop what is unused.)
  */
-import { config, regex } from 'zod/mini';
+import { config, regex, string } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 
 config(en());
@@ -37,3 +37,10 @@ export const displayText = /* @__PURE__ */ regex(
   /^(?:[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]|[\u200C\u200D])*$/u,
   'must not contain control, invisible (format), bidirectional-control or line-separator characters, nor unpaired surrogates (the joiners U+200C and U+200D are allowed)',
 );
+
+/**
+ * A tenant's slug, the key tenants are named by everywhere: in the admin API's paths and
+ * bodies, and wherever a gateway, a token or a user attribute names a tenant. The database
+ * checks the same pattern (the tenants table's constraint).
+ */
+export const tenantSlug = /* @__PURE__ */ string().check(/* @__PURE__ */ regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug: 2–63 of a-z, 0-9 and -'));

@@ -17,7 +17,7 @@ type Payload = Record<string, unknown> & { client_id: string };
 
 /**
  * The Hydra-shaped admin API over this IdP's store, for the inventory adapter
- * (lib/adapters/rauth/inventory-client.ts). Answers false for a request that is not its own.
+ * (lib/adapters/oidc/inventory-client.ts). Answers false for a request that is not its own.
  * Lists the dynamically registered clients (static ones never reach the adapter), never their
  * secrets. Pages are keyset pages in client_id order, so a deletion between pages skips no one.
  *
@@ -31,7 +31,14 @@ type Payload = Record<string, unknown> & { client_id: string };
  *   empty token hash: its body cannot carry one). Nothing issues a new registration access token.
  * `validate` checks a client as the provider checks a registration (oidc-provider's Client schema).
  */
-export function adminApi(o: { issuer: string; store: MemoryStore; initialAccessToken: string; validate: (properties: Payload) => Promise<void> }) {
+export function adminApi(o: {
+  issuer: string;
+  store: MemoryStore;
+  initialAccessToken: string;
+  /** The other registration credential (a client-credentials token for registration), checked when the bearer is not the initial access token. */
+  accepts?: (token: string) => Promise<boolean>;
+  validate: (properties: Payload) => Promise<void>;
+}) {
   const expected = digest(`Bearer ${o.initialAccessToken}`);
   const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     if (body === undefined) return void res.writeHead(status, headers).end();
@@ -126,7 +133,10 @@ export function adminApi(o: { issuer: string; store: MemoryStore; initialAccessT
   async function serve(req: IncomingMessage, res: ServerResponse, url: URL) {
     const body = req.method === 'PUT' ? await jsonBody(req) : (req.resume(), undefined);
     const authorization = req.headers.authorization;
-    if (!authorization || !timingSafeEqual(digest(authorization), expected)) {
+    const bearer = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+    const authorized =
+      (authorization !== undefined && timingSafeEqual(digest(authorization), expected)) || (bearer !== undefined && o.accepts !== undefined && (await o.accepts(bearer)));
+    if (!authorized) {
       send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer' });
     } else if (url.pathname === ADMIN_CLIENTS_PATH) {
       if (req.method === 'GET') list(res, url.searchParams);

@@ -2,7 +2,8 @@
  * A development stand-in for R-Auth: `oidc-provider` on loopback, for `npm start` and the tests.
  * It issues client-credentials access tokens as ES256 JWTs for one resource (the iam-service
  * audience), and speaks dynamic client registration (RFC 7591/7592) behind an initial access
- * token, as the IdP adapter will, and a Hydra-shaped admin API that lists, reads, replaces and
+ * token — the static one, or the admin client's client-credentials access token for the
+ * registration resource (see `registrationCredential`) — as the IdP adapter will, and a Hydra-shaped admin API that lists, reads, replaces and
  * deletes the registered clients (the inventory adapter's counterpart). Registered clients and their
  * registration access tokens live in `storeFile` when one is given (as `npm start` does, in
  * `.local`), so a restart keeps them; everything else (issued tokens) lives in memory.
@@ -10,7 +11,7 @@
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { calculateJwkThumbprint } from 'jose';
+import { calculateJwkThumbprint, importJWK, jwtVerify } from 'jose';
 import type { ClientMetadata, Configuration, errors } from 'oidc-provider';
 import { ADMIN_PATH, adminApi } from './dev-idp-admin-api.js';
 import { fileStore, memoryAdapter, type MemoryStore } from './dev-idp-store.js';
@@ -32,10 +33,17 @@ export interface DevIdp {
    * the dynamically registered clients (`Link: <…>; rel="next"` while more remain);
    * `GET`, `PUT` and `DELETE /clients/{id}` read, replace and delete one, as Hydra does (a PUT
    * kills the client's registration access tokens; see local/dev-idp-admin-api.ts). All require
-   * `Authorization: Bearer <initialAccessToken>`.
+   * `Authorization: Bearer <initialAccessToken>`, or a registration token (`registrationResource`).
    */
   adminApiUrl: string;
   initialAccessToken: string;
+  /**
+   * The other registration credential: a client-credentials access token for this resource
+   * (RFC 8707 `resource`, the registration endpoint) with this scope, which only the admin client
+   * may ask for. It authorizes registration and the admin API as the initial access token does.
+   */
+  registrationResource: string;
+  registrationScope: string;
   /** The `aud` of access tokens for iam-service. */
   audience: string;
   /** Client whose client-credentials tokens have `sub` === adminSubject. */
@@ -73,13 +81,15 @@ export const DEFAULT_AUDIENCE = 'urn:citadel:iam';
 /**
  * RFC 7592 lets an IdP issue a new client_secret in an update's response but names no way to
  * ask for one, and oidc-provider refuses an update that carries a new secret. This dev IdP (like
- * the IdP adapter, lib/adapters/rauth/registration-client.ts) takes the extension member
+ * the IdP adapter, lib/adapters/oidc/registration-client.ts) takes the extension member
  * `"rotate_client_secret": true` in the PUT body as the request: a registration policy replaces
  * the secret, and the old one fails at the token endpoint at once. The member is never stored.
  */
 export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
 const ROTATE_SECRET_POLICY = 'rotate-secret-on-request';
 const SCOPE = 'iam';
+/** Like Keycloak's `create-client` role: only the admin client holds it. */
+const REGISTRATION_SCOPE = 'client-registration';
 const TOKEN_TTL_SECONDS = 3600;
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
@@ -103,8 +113,8 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
 
   let provider: InstanceType<typeof Provider>;
   try {
-    const clients = [admin, ...(options.extraClients ?? [])];
-    provider = new Provider(issuer, configuration({ audience, signingKey, clients, store, errors }));
+    const clients = [staticClient(admin, `${SCOPE} ${REGISTRATION_SCOPE}`), ...(options.extraClients ?? []).map((client) => staticClient(client))];
+    provider = new Provider(issuer, configuration({ audience, registrationResource: `${issuer}/reg`, signingKey, clients, store, errors }));
   } catch (error) {
     server.close(); // a bad client or key must not leave the port taken
     throw error;
@@ -121,9 +131,25 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const oidcCallback = provider.callback();
   // Checked as oidc-provider checks a registration (it throws InvalidClientMetadata).
   const validate = (properties: Record<string, unknown>) => provider.Client.validate(properties as ClientMetadata);
-  const serveAdminApi = adminApi({ issuer, store, initialAccessToken, validate });
+  const registrationResource = `${issuer}/reg`;
+  const accepts = registrationCredential({ issuer, registrationResource, signingKey });
+  const serveAdminApi = adminApi({ issuer, store, initialAccessToken, accepts, validate });
   server.on('request', (req, res) => {
-    if (!serveAdminApi(req, res)) void oidcCallback(req, res);
+    if (serveAdminApi(req, res)) return;
+    if (req.method !== 'POST' || req.url !== '/reg') return void oidcCallback(req, res);
+    // oidc-provider takes only its own InitialAccessToken models at registration. A verified
+    // registration access token from the grant is exchanged here for a one-minute one (carrying
+    // the same policy as the static one); anything else goes through unchanged, to be refused.
+    void (async () => {
+      const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (presented && presented !== initialAccessToken && (await accepts(presented))) {
+        const minted = await new provider.InitialAccessToken({ expiresIn: 60, policies: [ROTATE_SECRET_POLICY] }).save();
+        req.headers.authorization = `Bearer ${minted}`;
+      }
+      await oidcCallback(req, res);
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
   });
 
   const tokenEndpoint = `${issuer}/token`;
@@ -134,6 +160,8 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     registrationEndpoint: `${issuer}/reg`,
     adminApiUrl: `${issuer}${ADMIN_PATH}`,
     initialAccessToken,
+    registrationResource,
+    registrationScope: REGISTRATION_SCOPE,
     audience,
     admin,
     signingKey,
@@ -149,18 +177,19 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
 
 function configuration(o: {
   audience: string;
+  registrationResource: string;
   signingKey: DevIdp['signingKey'];
-  clients: DevIdpClient[];
+  clients: ClientMetadata[];
   store: MemoryStore;
   errors: Pick<typeof errors, 'InvalidTarget' | 'InvalidClientMetadata'>;
 }): Configuration {
   return {
     adapter: memoryAdapter(o.store),
     jwks: { keys: [{ ...o.signingKey, use: 'sig' }] },
-    clients: o.clients.map(staticClient),
+    clients: o.clients,
     clientDefaults: { id_token_signed_response_alg: 'ES256' }, // the default RS256 needs an RSA key
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-    scopes: ['openid', SCOPE],
+    scopes: ['openid', SCOPE, REGISTRATION_SCOPE],
     // RFC 7591 `software_id`: the IdP adapter tags its registrations with it, the inventory lists by it.
     extraClientMetadata: {
       properties: ['software_id'],
@@ -192,6 +221,10 @@ function configuration(o: {
         enabled: true,
         defaultResource: () => o.audience,
         getResourceServerInfo: (_ctx, resource) => {
+          if (resource === o.registrationResource) {
+            const jwt = { sign: { alg: 'ES256' as const } };
+            return { scope: REGISTRATION_SCOPE, audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: TOKEN_TTL_SECONDS, jwt };
+          }
           if (resource !== o.audience) throw new o.errors.InvalidTarget();
           return {
             scope: SCOPE,
@@ -221,14 +254,34 @@ async function clientCredentialsToken(tokenEndpoint: string, client: DevIdpClien
   return body.access_token;
 }
 
-function staticClient(client: DevIdpClient): ClientMetadata {
+function staticClient(client: DevIdpClient, scope = SCOPE): ClientMetadata {
   return {
     ...client,
     token_endpoint_auth_method: 'client_secret_basic',
     grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
-    scope: SCOPE,
+    scope,
+  };
+}
+
+/**
+ * Does `token` authorize registration as a client-credentials access token? It must be one this
+ * IdP signed (RFC 9068 `at+jwt`, ES256, our issuer), for the registration resource, unexpired,
+ * and carry the registration scope, which only the admin client may be granted: as Keycloak
+ * takes a service account's token only with its `create-client` role. A token for the iam-service
+ * audience, or from a client without the scope, is refused like a wrong initial access token.
+ */
+function registrationCredential(o: { issuer: string; registrationResource: string; signingKey: DevIdp['signingKey'] }) {
+  const { d: _private, ...publicJwk } = o.signingKey;
+  const key = importJWK(publicJwk, 'ES256');
+  return async (token: string): Promise<boolean> => {
+    try {
+      const { payload } = await jwtVerify(token, await key, { issuer: o.issuer, audience: o.registrationResource, algorithms: ['ES256'], typ: 'at+jwt' });
+      return typeof payload.scope === 'string' && payload.scope.split(' ').includes(REGISTRATION_SCOPE);
+    } catch {
+      return false;
+    }
   };
 }
 

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats.ws';
 import { ensureGlobalWebSocket } from '../lib/adapters/nats/websocket.js';
-import { freePort } from './ports.js';
+import { freePort } from './tcp-ports.js';
 import { cmdlineOf, pidExists } from './start-lock.js';
 import { LocalStartError } from './start-errors.js';
 

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { oneConnection } from '../lib/adapters/postgres/migrate.js';
+import { oneConnection } from '../lib/adapters/postgres/migration-runner.js';
 import type { Logger } from '../lib/observability/logger.js';
 import type { DeploymentRecord } from './rollback-decision.js';
 

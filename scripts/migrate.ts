@@ -2,7 +2,7 @@
  * `npm run migrate`: applies pending migrations to DATABASE_URL (or the database of DATABASE_SECRET_ID) and maps the bootstrap
  * admin. Idempotent; part of every deployment, run before the new code goes live.
  */
-import { migrate } from '../lib/adapters/postgres/migrate.js';
+import { migrate } from '../lib/adapters/postgres/migration-runner.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { runtime } from '../lib/wiring/base.js';
 import { primaryDatabaseUrl } from './database-url.js';

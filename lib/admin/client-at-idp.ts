@@ -19,12 +19,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Client } from './model.js';
 import { IdpTokenRejectedError, type ClientMetadata, type ClientRef, type IdpAdmin, type IdpInventory } from './idp-admin.js';
-
-/** Seals and opens registration access tokens (AES-256-GCM; lib/crypto/sealed.ts; keys may come from Secrets Manager). */
-export interface TokenSealer {
-  seal(token: string): Promise<string>;
-  open(sealed: string): Promise<string>;
-}
+import type { TokenSealer } from './ports.js';
 
 /** What the client use cases and reconcile need to change a client at the IdP. */
 export interface IdpSide {

@@ -30,8 +30,6 @@ import { lockRoles, lockTenant } from './lock-order.js';
 import { checkVersion, type Deps, requireTenant } from './tenants.js';
 import { clientView, pageView } from './views.js';
 
-export type { TokenSealer } from './client-at-idp.js';
-
 /** The IdP's registration API (RFC 7591/7592) and its admin API (`inventory`), which recovers a client whose registration access token went stale. */
 export interface ClientDeps extends Deps, IdpSide {
   log: Logger;

@@ -1,7 +1,7 @@
 /**
  * What the client use cases need from the IdP (R-Auth): OAuth 2.0 Dynamic Client Registration
  * (RFC 7591) and its management protocol (RFC 7592). The adapter is
- * lib/adapters/rauth/registration-client.ts; the errors below are all it throws.
+ * lib/adapters/oidc/registration-client.ts; the errors below are all it throws.
  */
 import { AppError, BadRequestError } from '../errors.js';
 
@@ -53,7 +53,7 @@ export interface InventoryClient extends ClientMetadata {
  * service holds no token for; an update or rotation whose response was lost left the row with a
  * token the IdP has since replaced. Only the IdP's admin API can reach those clients. The adapter
  * speaks the shape of Ory Hydra's admin API (`GET /admin/clients`, `GET`/`PUT`/`DELETE
- * /admin/clients/{id}`), which the dev IdP serves too; lib/adapters/rauth/inventory-client.ts.
+ * /admin/clients/{id}`), which the dev IdP serves too; lib/adapters/oidc/inventory-client.ts.
  *
  * Hydra's admin API never returns a registration access token (it keeps only its hash) and has no
  * call that issues one for an existing client; its `PUT /admin/clients/{id}` clears the hash, so

@@ -1,6 +1,8 @@
 /**
- * What the admin use cases need from storage, one interface per concept. The Postgres
- * adapters implement them over one transaction; every tenant-scoped call takes the tenant first.
+ * What the admin use cases need from outside, one interface per concept: storage (the Postgres
+ * adapters implement it over one transaction; every tenant-scoped call takes the tenant first)
+ * the caller's proof (an access token the IdP issued) and the sealing of registration access
+ * tokens. The IdP's side of a client is in ./idp-admin.ts.
  */
 import type { CloudEvent } from '../events/catalog.js';
 import type { ClientMetadata } from './idp-admin.js';
@@ -141,4 +143,19 @@ export interface AdminScope {
   platform: boolean;
   /** Slugs of active tenants where the subject holds `iam:admin` or `iam:*`. */
   tenants: ReadonlySet<string>;
+}
+
+/** Seals and opens registration access tokens at rest (lib/crypto/token-sealer.ts). */
+export interface TokenSealer {
+  seal(token: string): Promise<string>;
+  open(sealed: string): Promise<string>;
+}
+
+/** The admin API's caller, as proven by a bearer access token from the IdP. */
+export interface AccessTokenVerifier {
+  /**
+   * Resolves the token's subject and its verified claims, or throws UnauthorizedError
+   * (DependencyUnavailableError if the IdP is down).
+   */
+  verify(token: string): Promise<{ subject: string; claims: Readonly<Record<string, unknown>> }>;
 }

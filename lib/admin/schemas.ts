@@ -1,7 +1,7 @@
 /** Request schemas of the admin API. Strict objects: unknown fields (id, tenant, timestamps …) are refused. */
+import { LOOPBACK_HOSTS } from '../config.js';
 import * as z from '../schema.js';
 
-export const slug = z.string().check(z.regex(/^[a-z0-9-]{2,63}$/, 'must be a tenant slug: 2–63 of a-z, 0-9 and -'));
 export const roleName = z.string().check(
   z.regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be a role name: 1–63 of A-Z a-z 0-9 _ . : -, starting with a letter or digit'),
 );
@@ -19,9 +19,9 @@ const status = z.enum(['active', 'suspended']);
 export const clientId = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x2e\x30-\x7e]+$/, 'must be a client_id (visible ASCII, no /)'));
 
 /** Path parameters by name; every route's `{name}` is validated with these. */
-export const pathParams = { tenant: slug, role: roleName, subject, client: clientId } as const;
+export const pathParams = { tenant: z.tenantSlug, role: roleName, subject, client: clientId } as const;
 
-export const createTenantBody = z.strictObject({ slug, name, status: z.optional(status) });
+export const createTenantBody = z.strictObject({ slug: z.tenantSlug, name, status: z.optional(status) });
 export const updateTenantBody = z.strictObject({ name: z.optional(name), status: z.optional(status) });
 
 const permissions = z.array(permission).check(z.maxLength(200));
@@ -44,7 +44,7 @@ const redirectUri = z.string().check(
   z.refine((value) => {
     try {
       const u = new URL(value);
-      return u.hash === '' && !value.includes('#') && (u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname)));
+      return u.hash === '' && !value.includes('#') && (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK_HOSTS.includes(u.hostname)));
     } catch {
       return false;
     }

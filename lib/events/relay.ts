@@ -8,18 +8,16 @@
  * - `relayOutbox`: the scheduled sweep that publishes whatever is still unpublished, oldest
  *   first, and is what guarantees no event is lost.
  *
- * Concurrency uses only row locks inside short transactions (`FOR UPDATE SKIP LOCKED`): no
- * advisory locks or LISTEN, which would pin RDS Proxy connections. Two relays never publish
- * the same row at once, and the fast path skips rows a relay holds.
+ * Two relays never publish the same row at once, and the fast path skips rows a relay holds
+ * (lib/events/ports.ts: RelayOutbox).
  */
-import type { Database, Queryable } from '../adapters/postgres/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CloudEvent } from './catalog.js';
-import type { EventPublisher } from './publisher.js';
+import type { EventPublisher, OutboxBacklog, RelayOutbox } from './ports.js';
 
 export interface RelayDeps {
-  db: Database;
+  outbox: RelayOutbox;
   publisher: EventPublisher;
   log: Logger;
 }
@@ -37,16 +35,8 @@ export interface RelayResult {
  * publish is bounded by the publisher's timeout — so the rows stay locked against another
  * relay until they are marked.
  */
-export async function relayOutbox({ db, publisher, log, batchSize }: RelayDeps & { batchSize: number }): Promise<RelayResult> {
-  return db.transaction('outbox.relay', async (tx) => {
-    // `created_at` is the transaction's start, shared by every event of one change; the
-    // event's own `time` then keeps them in the order they were made.
-    const rows = await tx.query<{ id: string; event: CloudEvent }>(
-      'outbox.claim',
-      `SELECT id, event FROM outbox WHERE published_at IS NULL
-        ORDER BY created_at, event->>'time', id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [batchSize],
-    );
+export async function relayOutbox({ outbox, publisher, log, batchSize }: RelayDeps & { batchSize: number }): Promise<RelayResult> {
+  return outbox.claim(batchSize, async ({ entries: rows, attempted, markPublished }) => {
     const published: string[] = [];
     let failed = 0;
     for (const { id, event } of rows) {
@@ -56,12 +46,12 @@ export async function relayOutbox({ db, publisher, log, batchSize }: RelayDeps &
       } catch (error) {
         // Stop here: publishing later events first would reorder them for consumers.
         failed = 1;
-        await tx.query('outbox.attempt', 'UPDATE outbox SET attempts = attempts + 1 WHERE id = $1', [id]);
+        await attempted(id);
         log.warn('outbox relay could not publish; will retry', { event_id: id, type: event.type, pending: rows.length - published.length }, error);
         break;
       }
     }
-    await markPublished(tx, published);
+    if (published.length > 0) await markPublished(published);
     if (published.length > 0) log.info('outbox relay published events', { published: published.length });
     return { published: published.length, failed, claimed: rows.length };
   });
@@ -78,7 +68,7 @@ export interface AfterCommitOptions {
  * than `budgetMs` (200 ms by default). Returns how many events were marked published.
  */
 export async function publishAfterCommit(
-  { db, publisher, log }: RelayDeps,
+  { outbox, publisher, log }: RelayDeps,
   events: readonly CloudEvent[],
   { budgetMs = 200 }: AfterCommitOptions = {},
 ): Promise<number> {
@@ -98,15 +88,8 @@ export async function publishAfterCommit(
       log.warn('events left for the outbox relay', { unpublished: events.length - published.length }, error);
     }
     if (published.length === 0) return 0;
-    // SKIP LOCKED: a relay sweep holding these rows marks them itself; never wait for it.
-    const marked = await db.query(
-      'outbox.mark_after_commit',
-      `UPDATE outbox SET published_at = now() WHERE id IN (
-         SELECT id FROM outbox WHERE id = ANY($1::uuid[]) AND published_at IS NULL FOR UPDATE SKIP LOCKED
-       ) RETURNING id`,
-      [published],
-    );
-    return marked.length;
+    // A relay sweep holding these rows marks them itself; never wait for it.
+    return outbox.markPublishedUnlessClaimed(published);
   };
   try {
     const outcome = await Promise.race([work(), expired]);
@@ -121,11 +104,6 @@ export async function publishAfterCommit(
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function markPublished(tx: Queryable, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.query('outbox.mark_published', 'UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])', [ids]);
 }
 
 export interface RelayRun {
@@ -146,12 +124,6 @@ export async function drainOutbox(deps: RelayDeps, budgetMs: number, batchSize =
     if (sweep.failed > 0 || sweep.claimed < batchSize) break;
   }
   return run;
-}
-
-/** How far behind the outbox is; implemented next to the outbox table (lib/adapters/postgres). */
-export interface OutboxBacklog {
-  /** Seconds since the oldest unpublished event was written; 0 when every event is published. */
-  oldestUnpublishedAgeSeconds(): Promise<number>;
 }
 
 /**

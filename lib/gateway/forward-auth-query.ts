@@ -23,7 +23,7 @@
  */
 import { BadRequestError } from '../errors.js';
 import * as z from '../schema.js';
-import { tenantSlug } from './dialects.js';
+import { tenantSlug } from './named-tenant.js';
 
 const MOUNT = '/system/forward-auth';
 

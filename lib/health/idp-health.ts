@@ -8,7 +8,7 @@
  * the stored report, so callers never multiply the calls to R-Auth (`idpHealth` below).
  */
 import type { Logger } from '../observability/logger.js';
-import type { IdpHealthStore, StoredReport } from './idp-health-store.js';
+import type { IdpHealthStore, StoredReport } from './ports.js';
 
 export type Component = 'identity' | 'access-management';
 

@@ -22,7 +22,13 @@ export interface HttpRuntime {
   metrics: Metrics;
 }
 
-export interface HttpFunctionSpec<S extends z.ZodMiniType | undefined, C> {
+/**
+ * How a JSON body becomes `context.body`: a schema, or a function that parses it in one pass
+ * (enrich-token: the schema of the dialect the body's shape names; it may label `context.dialect`).
+ */
+export type BodyParser = z.ZodMiniType | ((value: unknown, context: HttpContext) => unknown);
+
+export interface HttpFunctionSpec<S extends BodyParser | undefined, C> {
   /** The route as the runbook's `handler` dimension names it, e.g. `/system/enrich-token`. */
   name: string;
   body?: S;
@@ -33,7 +39,7 @@ export interface HttpFunctionSpec<S extends z.ZodMiniType | undefined, C> {
   authenticate?: (event: HttpEvent, context: HttpContext) => C | Promise<C>;
 }
 
-type Body<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
+type Body<S> = S extends z.ZodMiniType ? z.infer<S> : S extends (value: unknown, context: HttpContext) => infer B ? B : undefined;
 export type HttpHandler<B, C> = (event: HttpEvent, context: HttpContext<B, C>) => Promise<HttpResult>;
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -42,7 +48,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** What Lambda (or the local front) calls: a payload-2.0 event in, a response out. */
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
 
-export function httpFunction<S extends z.ZodMiniType | undefined = undefined, C = void>(
+export function httpFunction<S extends BodyParser | undefined = undefined, C = void>(
   runtime: HttpRuntime,
   spec: HttpFunctionSpec<S, C>,
   handler: HttpHandler<Body<S>, C>,
@@ -61,13 +67,13 @@ export function httpFunction<S extends z.ZodMiniType | undefined = undefined, C 
     });
   }
   if (spec.body) {
-    const schema = spec.body;
+    const parser: BodyParser = spec.body;
     const limit = spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     stack.use({
       before: (request) => {
         const value = readJsonBody(request.event, limit);
         try {
-          request.context.body = validate(schema, value) as Body<S>;
+          request.context.body = (typeof parser === 'function' ? parser(value, request.context) : validate(parser, value)) as Body<S>;
         } catch (error) {
           throw spec.invalidBody && error instanceof BadRequestError ? spec.invalidBody(error) : error;
         }
@@ -79,7 +85,7 @@ export function httpFunction<S extends z.ZodMiniType | undefined = undefined, C 
 }
 
 function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B, C>> {
-  const finish = (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }) => {
+  const finish = async (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }) => {
     const { context } = request;
     if (request.error) {
       const error = toAppError(request.error);
@@ -92,7 +98,8 @@ function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEv
     // Claims and admin data are per caller: no cache may keep them.
     response.headers['cache-control'] ??= 'no-store';
     const durationSeconds = (performance.now() - context.startedAt) / 1e3;
-    runtime.metrics.http({ handler: name, dialect: context.dialect, status: response.statusCode, durationSeconds, requestId: context.requestId });
+    // Awaited: the line is out before Lambda may freeze the process (it never rejects).
+    await runtime.metrics.http({ handler: name, dialect: context.dialect, status: response.statusCode, durationSeconds, requestId: context.requestId });
   };
   return {
     before: (request) => {

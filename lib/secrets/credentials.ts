@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config.js';
 import * as z from '../schema.js';
-import { type SecretStore, SecretUnavailableError } from './secret-store.js';
+import { type SecretStore, SecretUnavailableError } from './ports.js';
 
 export type Source<T> = (options?: { fresh?: boolean }) => Promise<T>;
 

@@ -1,8 +1,8 @@
 /** The admin API's composition: token verification, the policy store, admin scopes, events after commit. */
-import type { AccessTokenVerifier } from '../admin/access-token.js';
-import type { AdminScopeReader, PolicyStore } from '../admin/ports.js';
+import type { AccessTokenVerifier, AdminScopeReader, PolicyStore } from '../admin/ports.js';
 import { postgresAdminScope, postgresPolicyStore } from '../adapters/postgres/policy-store.js';
-import { jwtVerifier } from '../adapters/rauth/jwt-verifier.js';
+import { postgresRelayOutbox } from '../adapters/postgres/relay-outbox.js';
+import { jwtVerifier } from '../adapters/oidc/jwt-verifier.js';
 import { processEnv, requireIdpIssuer } from '../config.js';
 import type { CloudEvent } from '../events/catalog.js';
 import { publishAfterCommit } from '../events/relay.js';
@@ -45,6 +45,6 @@ function afterCommit(base: Runtime): AdminRuntime['afterCommit'] {
     log.info('NATS_URL is not set: events stay in the outbox until the relay publishes them');
     return async () => 0;
   }
-  const publisher = publisherFor(base, url);
-  return (events) => publishAfterCommit({ db, publisher, log }, events, { budgetMs: config.nats.afterCommitBudgetMs });
+  const deps = { outbox: postgresRelayOutbox(db), publisher: publisherFor(base, url), log };
+  return (events) => publishAfterCommit(deps, events, { budgetMs: config.nats.afterCommitBudgetMs });
 }

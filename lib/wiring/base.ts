@@ -14,7 +14,7 @@ import { type Config, loadConfig, processEnv } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import type { ClaimsReader } from '../policy/policy-store.js';
+import type { ClaimsReader } from '../policy/ports.js';
 import { type Credentials, credentials } from '../secrets/credentials.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { logLines, npmStart, type StartedStack } from '../support/npm-start.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../support/free-port.js';
 
 interface Created {
   client_id: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase } from '../support/test-database.js';
 import { npmStart, REPO_ROOT } from '../support/npm-start.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../support/free-port.js';
 
 /**
  * `npm start` that cannot start says why in one line (`npm start failed: …`, exit code 1) and

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { npmStart, REPO_ROOT, type StartedStack } from '../support/npm-start.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../support/free-port.js';
 import { type Command, expectation, mismatch, shellBlocks } from '../support/readme-shell.js';
 
 const SECTIONS = ['Two commands', 'Gateways and IdPs', 'Admin API', 'OAuth clients'] as const;

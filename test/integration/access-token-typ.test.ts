@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { importJWK, type JWTHeaderParameters, SignJWT } from 'jose';
-import { jwtVerifier } from '../../lib/adapters/rauth/jwt-verifier.js';
+import { jwtVerifier } from '../../lib/adapters/oidc/jwt-verifier.js';
 import { UnauthorizedError } from '../../lib/errors.js';
 import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
 import { BOOTSTRAP_ADMIN } from '../support/test-database.js';

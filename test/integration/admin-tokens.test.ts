@@ -6,6 +6,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exportJWK, SignJWT } from 'jose';
+import { jwtVerifier } from '../../lib/adapters/oidc/jwt-verifier.js';
+import { IdpUnavailableError } from '../../lib/admin/idp-admin.js';
 import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
 import { mintAccessToken } from '../support/dev-idp.js';
 import { BOOTSTRAP_ADMIN } from '../support/test-database.js';
@@ -148,5 +150,34 @@ describe('admin API bearer-token authentication', () => {
 
   it('still answers 200 with the fresh token after all the refusals', async () => {
     expect((await call(`Bearer ${good}`)).status).toBe(200);
+  });
+  describe('while the IdP cannot give its keys', () => {
+    const verifierWith = (issuer: string, network: typeof fetch) => {
+      const counted: string[] = [];
+      const verifier = jwtVerifier({
+        issuer,
+        audience: stack.idp.audience,
+        algorithms: ['ES256'],
+        timeoutMs: 1000,
+        metrics: { idpError: (operation) => void counted.push(operation) },
+        fetch: network,
+      });
+      return { verifier, counted };
+    };
+
+    it('answers 502 idp-unavailable, counted as discovery, when discovery fails; never 401', async () => {
+      const { verifier, counted } = verifierWith(stack.idp.issuer, async () => new Response('down', { status: 503 }));
+      await expect(verifier.verify(good)).rejects.toMatchObject({ constructor: IdpUnavailableError, status: 502, code: 'idp-unavailable', expose: false, operation: 'discovery' });
+      expect(counted).toEqual(['discovery']);
+    });
+
+    it('answers 502 idp-unavailable, counted as jwks, when the key set answers 500 or is too large', async () => {
+      for (const jwks of [new Response('oops', { status: 500 }), new Response(JSON.stringify({ keys: [], padding: 'x'.repeat(300 * 1024) }), { status: 200 })]) {
+        const network: typeof fetch = (url, init) => (String(url) === stack.idp.jwksUri ? Promise.resolve(jwks) : fetch(url, init));
+        const { verifier, counted } = verifierWith(stack.idp.issuer, network);
+        await expect(verifier.verify(good)).rejects.toMatchObject({ constructor: IdpUnavailableError, status: 502, operation: 'jwks' });
+        expect(counted).toEqual(['jwks']);
+      }
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { postgresClaimsReader } from '../../lib/adapters/postgres/claims-reader.js';
 import type { Database } from '../../lib/adapters/postgres/database.js';
-import type { ClaimsReader } from '../../lib/policy/policy-store.js';
+import type { ClaimsReader } from '../../lib/policy/ports.js';
 import { forgetHome } from '../support/homes.js';
 import { addRole, addTenant, mapSubject, testDatabase } from '../support/policy-fixture.js';
 import { BOOTSTRAP_ADMIN, createTestDatabase } from '../support/test-database.js';

@@ -23,9 +23,9 @@ import type { MutationContext } from '../../lib/admin/mutation.js';
 import { reconcileClients } from '../../lib/admin/reconcile.js';
 import type { Database } from '../../lib/adapters/postgres/database.js';
 import { postgresPolicyStore } from '../../lib/adapters/postgres/policy-store.js';
-import { inventoryClient } from '../../lib/adapters/rauth/inventory-client.js';
-import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
-import { sealer } from '../../lib/wiring/clients.js';
+import { inventoryClient } from '../../lib/adapters/oidc/inventory-client.js';
+import { registrationClient } from '../../lib/adapters/oidc/registration-client.js';
+import { tokenSealer } from '../../lib/crypto/token-sealer.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
 import { addTenant, testDatabase } from '../support/policy-fixture.js';
@@ -127,7 +127,7 @@ describe('client operations keep the IdP and Postgres in agreement after a singl
       store: postgresPolicyStore(db),
       idp: registrationClient({ ...calls, issuer: idp.issuer }),
       inventory: inventoryClient({ ...calls, adminUrl: idp.adminApiUrl }),
-      sealer: sealer(async () => keys),
+      sealer: tokenSealer(async () => keys),
       log,
     };
     // The test's own view of the IdP: honest, and not counted.

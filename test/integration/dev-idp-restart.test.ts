@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { type DevIdp, startDevIdp } from '../../local/dev-idp.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../support/free-port.js';
 
 interface Registered {
   client_id: string;

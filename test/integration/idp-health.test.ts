@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createDatabase, type Database } from '../../lib/adapters/postgres/database.js';
 import { postgresIdpHealthStore } from '../../lib/adapters/postgres/idp-health-store.js';
-import { idpChecks } from '../../lib/adapters/rauth/idp-checks.js';
+import { idpChecks } from '../../lib/adapters/oidc/idp-checks.js';
 import { idpHealth, probeIdp } from '../../lib/health/idp-health.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import type { HealthRuntime } from '../../lib/wiring/idp-health.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { startDevIdp, type DevIdp } from '../../local/dev-idp.js';
-import { inventoryClient, type InventoryClientOptions } from '../../lib/adapters/rauth/inventory-client.js';
-import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
+import { inventoryClient, type InventoryClientOptions } from '../../lib/adapters/oidc/inventory-client.js';
+import { registrationClient } from '../../lib/adapters/oidc/registration-client.js';
 import { IdpClientGoneError, IdpTokenRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { expectUnavailable, HOSTILE_SOFTWARE_ID, idpErrorCounter, useHostileIdp, type Misbehaviour } from '../support/hostile-idp.js';

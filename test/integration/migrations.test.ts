@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { migrate } from '../../lib/adapters/postgres/migrate.js';
+import { migrate } from '../../lib/adapters/postgres/migration-runner.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { testDatabase } from '../support/policy-fixture.js';
 import { createTestDatabase } from '../support/test-database.js';
@@ -7,7 +7,7 @@ import type { Database } from '../../lib/adapters/postgres/database.js';
 import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EditedMigrationError, MIGRATIONS_DIR } from '../../lib/adapters/postgres/migrate.js';
+import { EditedMigrationError, MIGRATIONS_DIR } from '../../lib/adapters/postgres/migration-runner.js';
 
 describe('migrations', () => {
   let url: string;

@@ -5,16 +5,17 @@ import type { Database } from '../../lib/adapters/postgres/database.js';
 import { postgresOutbox } from '../../lib/adapters/postgres/outbox.js';
 import { postgresOutboxBacklog } from '../../lib/adapters/postgres/outbox-backlog.js';
 import { postgresPolicyStore } from '../../lib/adapters/postgres/policy-store.js';
-import { inventoryClient } from '../../lib/adapters/rauth/inventory-client.js';
-import { registrationClient } from '../../lib/adapters/rauth/registration-client.js';
+import { postgresRelayOutbox } from '../../lib/adapters/postgres/relay-outbox.js';
+import { inventoryClient } from '../../lib/adapters/oidc/inventory-client.js';
+import { registrationClient } from '../../lib/adapters/oidc/registration-client.js';
 import { createClient, deleteClient, rotateClientSecret, updateClient } from '../../lib/admin/clients.js';
 import { createRole, deleteRole, updateRole } from '../../lib/admin/roles.js';
-import { sealer } from '../../lib/wiring/clients.js';
+import { tokenSealer } from '../../lib/crypto/token-sealer.js';
 import { startDevIdp } from '../../local/dev-idp.js';
 import { createTenant, deleteTenant, updateTenant } from '../../lib/admin/tenants.js';
 import { deleteUser, putUser } from '../../lib/admin/users.js';
 import { type CloudEvent, cloudEvent, EVENT_TYPES, type EventType } from '../../lib/events/catalog.js';
-import type { EventPublisher } from '../../lib/events/publisher.js';
+import type { EventPublisher, RelayOutbox } from '../../lib/events/ports.js';
 import { drainOutbox, publishAfterCommit, relayOutbox } from '../../lib/events/relay.js';
 import { createLogger, type Logger } from '../../lib/observability/logger.js';
 import { type NatsServer, startNatsServer } from '../support/nats-server.js';
@@ -30,12 +31,14 @@ type OutboxRow = {
 describe('outbox relay to JetStream', () => {
   let nats: NatsServer;
   let db: Database;
+  let outbox: RelayOutbox;
   let publisher: EventPublisher;
   let lines: string[];
   let log: Logger;
 
   beforeEach(async () => {
     [nats, db] = await Promise.all([startNatsServer(), createTestDatabase().then(testDatabase)]);
+    outbox = postgresRelayOutbox(db);
     publisher = jetStreamPublisher({ url: nats.url, connectTimeoutMs: 1_000, publishTimeoutMs: 500 });
     lines = [];
     log = createLogger('debug', {}, (line) => lines.push(line));
@@ -62,7 +65,7 @@ describe('outbox relay to JetStream', () => {
   it('publishes every outbox event once, in order, and marks it published', async () => {
     const events = await write(5);
 
-    const result = await relayOutbox({ db, publisher, log, batchSize: 100 });
+    const result = await relayOutbox({ outbox, publisher, log, batchSize: 100 });
 
     expect(result).toEqual({ published: 5, failed: 0, claimed: 5 });
     const messages = await nats.streamMessages();
@@ -70,7 +73,7 @@ describe('outbox relay to JetStream', () => {
     expect(messages.map((m) => m.subject)).toEqual(events.map((e) => e.type));
     expect(messages[0]!.json).toEqual(events[0]);
     expect((await rows()).every((row) => row.published_at !== null && row.attempts === 0)).toBe(true);
-    expect(await relayOutbox({ db, publisher, log, batchSize: 100 })).toEqual({ published: 0, failed: 0, claimed: 0 });
+    expect(await relayOutbox({ outbox, publisher, log, batchSize: 100 })).toEqual({ published: 0, failed: 0, claimed: 0 });
   });
 
   it('keeps one message when the same event is published twice', async () => {
@@ -78,7 +81,7 @@ describe('outbox relay to JetStream', () => {
 
     await publisher.publish([event!]);
     await publisher.publish([event!]);
-    await relayOutbox({ db, publisher, log, batchSize: 10 });
+    await relayOutbox({ outbox, publisher, log, batchSize: 10 });
 
     expect(await streamIds()).toEqual([event!.id]);
   });
@@ -86,7 +89,7 @@ describe('outbox relay to JetStream', () => {
   it('drains a backlog larger than one batch', async () => {
     const events = await write(7);
 
-    const run = await drainOutbox({ db, publisher, log }, 5_000, 3);
+    const run = await drainOutbox({ outbox, publisher, log }, 5_000, 3);
 
     expect(run).toEqual({ published: 7, failed: 0, batches: 3 });
     expect(await streamIds()).toEqual(events.map((e) => e.id));
@@ -96,7 +99,7 @@ describe('outbox relay to JetStream', () => {
     const events = await write(2);
 
     const started = Date.now();
-    expect(await publishAfterCommit({ db, publisher, log }, events, { budgetMs: 1_000 })).toBe(2);
+    expect(await publishAfterCommit({ outbox, publisher, log }, events, { budgetMs: 1_000 })).toBe(2);
 
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(await streamIds()).toEqual(events.map((e) => e.id));
@@ -105,15 +108,15 @@ describe('outbox relay to JetStream', () => {
 
   it('keeps events through a NATS outage and publishes the backlog in order, each once, after it', async () => {
     const before = await write(2);
-    await relayOutbox({ db, publisher, log, batchSize: 100 });
+    await relayOutbox({ outbox, publisher, log, batchSize: 100 });
 
     await nats.stop();
     const during = await write(3);
     const started = Date.now();
     // The request path: must neither throw nor wait past its budget.
-    await expect(publishAfterCommit({ db, publisher, log }, during, { budgetMs: 200 })).resolves.toBe(0);
+    await expect(publishAfterCommit({ outbox, publisher, log }, during, { budgetMs: 200 })).resolves.toBe(0);
     expect(Date.now() - started).toBeLessThan(600);
-    const failing = await relayOutbox({ db, publisher, log, batchSize: 100 });
+    const failing = await relayOutbox({ outbox, publisher, log, batchSize: 100 });
     expect(failing).toEqual({ published: 0, failed: 1, claimed: 3 });
     const pending = (await rows()).slice(2);
     expect(pending.map((row) => row.published_at)).toEqual([null, null, null]);
@@ -124,7 +127,7 @@ describe('outbox relay to JetStream', () => {
     await nats.restart();
     // A publish repeated after the outage (e.g. the broker stored it but the ack was lost).
     await publisher.publish([during[0]!]);
-    const recovered = await drainOutbox({ db, publisher, log }, 5_000);
+    const recovered = await drainOutbox({ outbox, publisher, log }, 5_000);
 
     expect(recovered).toMatchObject({ published: 4, failed: 0 });
     expect(await streamIds()).toEqual([...before, ...after].map((e) => e.id));
@@ -158,7 +161,7 @@ describe('outbox relay to JetStream', () => {
     const deps = {
       store: postgresPolicyStore(db),
       log,
-      sealer: sealer(async () => keys),
+      sealer: tokenSealer(async () => keys),
       idp: registrationClient({ ...calls, issuer: idp.issuer }),
       inventory: inventoryClient({ ...calls, adminUrl: idp.adminApiUrl }),
     };
@@ -182,7 +185,7 @@ describe('outbox relay to JetStream', () => {
     await deleteRole(deps, ctx, 'acme', 'viewer', undefined);
     await deleteTenant(deps, ctx, 'acme', undefined);
 
-    await drainOutbox({ db, publisher, log }, 5_000);
+    await drainOutbox({ outbox, publisher, log }, 5_000);
 
     const messages = await nats.streamMessages();
     expect(new Set(messages.map((m) => m.subject))).toEqual(new Set(EVENT_TYPES));

@@ -4,7 +4,11 @@ import {
   ROTATE_CLIENT_SECRET_MEMBER,
   registrationClient,
   type RegistrationClientOptions,
-} from '../../lib/adapters/rauth/registration-client.js';
+} from '../../lib/adapters/oidc/registration-client.js';
+import { oidcDiscovery, type OidcDiscovery } from '../../lib/adapters/oidc/discovery.js';
+import { inventoryClient } from '../../lib/adapters/oidc/inventory-client.js';
+import { clientCredentialsRegistration } from '../../lib/adapters/oidc/registration-credential.js';
+import { idpTransport, type IdpTransport } from '../../lib/adapters/oidc/transport.js';
 import { IdpClientGoneError, IdpRejectedError, IdpTokenRejectedError, IdpUnavailableError, type ClientMetadata } from '../../lib/admin/idp-admin.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { expectUnavailable, HOSTILE_MARGIN_MS, HOSTILE_TIMEOUT_MS, idpErrorCounter, useHostileIdp, type Misbehaviour } from '../support/hostile-idp.js';
@@ -282,5 +286,89 @@ describe('registration client against a misbehaving IdP', () => {
 
     hostile.idp.behave('honest');
     expect((await discovering.register(metadata)).client_id).toBe('client-1');
+  });
+});
+
+describe('registration authorized by a client-credentials token (RAUTH_REGISTRATION_CREDENTIAL=client-credentials)', () => {
+  const REPORTER = { client_id: 'reporter-without-registration-scope', client_secret: 'reporter-secret-0123456789' };
+  let idp: DevIdp;
+  let metrics: ReturnType<typeof idpErrorCounter>;
+  let transport: IdpTransport;
+  let discovery: OidcDiscovery;
+
+  beforeAll(async () => {
+    idp = await startDevIdp({ adminSubject: 'cc-registration-admin', extraClients: [REPORTER] });
+  });
+  afterAll(() => idp.stop());
+  beforeEach(() => {
+    metrics = idpErrorCounter();
+    transport = idpTransport({ timeoutMs: 5000, maxResponseBytes: 64 * 1024, metrics, log });
+    discovery = oidcDiscovery({ issuer: idp.issuer, transport, timeoutMs: 5000 });
+  });
+
+  const credentialsFor = (clients: Array<{ id: string; secret: string } | undefined>, resource = idp.registrationResource) => {
+    const reads: boolean[] = [];
+    const credentials = clientCredentialsRegistration({
+      discovery,
+      transport,
+      adminClient: async (options) => (reads.push(options?.fresh === true), clients[Math.min(reads.length - 1, clients.length - 1)]),
+      scope: idp.registrationScope,
+      resource,
+      missing: () => new Error('no admin client'),
+    });
+    return { credentials, reads };
+  };
+  const admin = () => ({ id: idp.admin.client_id, secret: idp.admin.client_secret });
+  const adapters = (credentials: ReturnType<typeof credentialsFor>['credentials']) => {
+    const common = { credentials, transport, timeoutMs: 5000, maxResponseBytes: 64 * 1024, metrics, log, softwareId: SOFTWARE_ID };
+    return { client: registrationClient({ ...common, issuer: idp.issuer, discovery }), inventory: inventoryClient({ ...common, adminUrl: idp.adminApiUrl }) };
+  };
+
+  it('registers, manages and lists clients with the admin client’s token, obtained once and reused', async () => {
+    const { credentials, reads } = credentialsFor([admin()]);
+    const { client, inventory } = adapters(credentials);
+    const created = await client.register(metadata);
+    expect(created.client_secret).toEqual(expect.any(String));
+    expect(await tokenStatus(idp, created.client_id, created.client_secret!)).toBe(200);
+    const second = await client.register({ ...metadata, client_name: 'second' });
+    expect((await inventory.list()).map((c) => c.client_id)).toEqual(expect.arrayContaining([created.client_id, second.client_id]));
+    // The registration access tokens it returned are RFC 7592's, as with a static initial access token.
+    const updated = await client.update(created, { ...metadata, client_name: 'reports v2' });
+    expect(updated.client_name).toBe('reports v2');
+    await client.delete(updated);
+    await inventory.delete(second.client_id);
+    expect(reads).toEqual([false]); // one grant served every call
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('gives the rotated admin secret one re-read when the grant is refused', async () => {
+    const { credentials, reads } = credentialsFor([{ id: idp.admin.client_id, secret: 'an-old-secret' }, admin()]);
+    const created = await adapters(credentials).client.register(metadata);
+    expect(created.client_id).toEqual(expect.any(String));
+    expect(reads).toEqual([false, true]);
+    expect(metrics.calls).toEqual([]);
+  });
+
+  it('counts admin credentials the IdP keeps refusing as "token", without calling registration', async () => {
+    const { credentials, reads } = credentialsFor([{ id: idp.admin.client_id, secret: 'wrong' }]);
+    const error = await adapters(credentials).client.register(metadata).catch((e: unknown) => e);
+    expect(error).toMatchObject({ constructor: IdpUnavailableError, status: 502, code: 'idp-unavailable', operation: 'token' });
+    expect(reads).toEqual([false, true]);
+    expect(metrics.calls).toEqual(['token']);
+  });
+
+  it('is refused a token for the iam-service audience: the IdP takes only one for its registration resource', async () => {
+    const { credentials } = credentialsFor([admin()], idp.audience);
+    // The grant works (the admin client may have an iam token) but registration refuses it twice.
+    await expect(adapters(credentials).client.register(metadata)).rejects.toMatchObject({ constructor: IdpUnavailableError, operation: 'create' });
+    expect(metrics.calls).toEqual(['create']);
+    const listed = await fetch(`${idp.adminApiUrl}/clients`, { headers: { authorization: `Bearer ${await idp.clientCredentialsToken(idp.admin)}` } });
+    expect(listed.status).toBe(401);
+  });
+
+  it('is not granted a registration token for a client without the registration scope', async () => {
+    const { credentials } = credentialsFor([{ id: REPORTER.client_id, secret: REPORTER.client_secret }]);
+    await expect(adapters(credentials).client.register(metadata)).rejects.toMatchObject({ constructor: IdpUnavailableError, operation: 'token' });
+    expect(metrics.calls).toEqual(['token']);
   });
 });

@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
-import { migrate } from '../../lib/adapters/postgres/migrate.js';
+import { migrate } from '../../lib/adapters/postgres/migration-runner.js';
 import type { LambdaHttpHandler } from '../../lib/http/stack.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../local/embedded-postgres.js';
 import { invoke } from '../support/invoke.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../support/free-port.js';
 import { type SecretsManagerStandIn, startSecretsManager } from '../support/secrets-manager.js';
 
 const OLD_KEY = 'gateway-key-before-rotation-0123456789abc';

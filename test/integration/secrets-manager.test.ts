@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { secretsManagerStore, type SecretsManagerStoreOptions } from '../../lib/adapters/aws/secrets-manager.js';
 import { createLogger } from '../../lib/observability/logger.js';
-import { SecretUnavailableError } from '../../lib/secrets/secret-store.js';
+import { SecretUnavailableError } from '../../lib/secrets/ports.js';
 import { type SecretsManagerStandIn, standInOptions, startSecretsManager } from '../support/secrets-manager.js';
 
 let sm: SecretsManagerStandIn;

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
 import { compareNames, migrationFiles, MIGRATIONS_DIR } from '../../lib/adapters/postgres/migration-files.js';
-import { migrate } from '../../lib/adapters/postgres/migrate.js';
+import { migrate } from '../../lib/adapters/postgres/migration-runner.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { createTestDatabase, withAdmin } from '../support/test-database.js';
 

@@ -9,7 +9,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IdpHttpOptions, IdpOperation } from '../../lib/adapters/rauth/idp-http.js';
+import type { IdpHttpOptions } from '../../lib/adapters/oidc/registration-client.js';
+import type { IdpOperation } from '../../lib/adapters/oidc/transport.js';
 import { IdpUnavailableError } from '../../lib/admin/idp-admin.js';
 import { createLogger } from '../../lib/observability/logger.js';
 
@@ -104,6 +105,7 @@ export async function startHostileIdp(): Promise<HostileIdp> {
     return {
       client_id: id,
       client_secret: 'the-secret',
+      client_secret_expires_at: 0, // RFC 7591 §3.2.1: required with a client_secret (openid-client checks it)
       client_name: 'hostile',
       grant_types: ['client_credentials'],
       redirect_uris: [],

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type JsMsg, type NatsConnection } from 'nats.ws';
 import { ensureGlobalWebSocket } from '../../lib/adapters/nats/websocket.js';
-import { freePort } from './ports.js';
+import { freePort } from './free-port.js';
 
 export const EVENT_STREAM = 'CITADEL_IAM';
 const NANOS_PER_MS = 1_000_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig, requireClientProvisioning } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
 
 const valid = { DATABASE_URL: 'postgres://iam:secret@db.internal:5432/iam' };
@@ -20,6 +20,27 @@ describe('loadConfig', () => {
     expect(config.database).toMatchObject({ url: valid.DATABASE_URL, readUrl: valid.DATABASE_URL, poolMax: 2, namedStatements: false });
     expect(config.enrichApiKeys).toEqual([]);
     expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('authorizes registration by a static initial access token unless told to use the client-credentials grant', () => {
+    const clients = { ...valid, RAUTH_URL: 'https://rauth.example', CLIENT_TOKEN_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
+    const provisioning = (env: Record<string, string>) => {
+      try {
+        return requireClientProvisioning(loadConfig(env));
+      } catch (error) {
+        return (error as ConfigError).issues.map((i) => i.path);
+      }
+    };
+    expect(loadConfig(valid).idp.registrationCredential).toBe('initial-access-token');
+    expect(provisioning(clients)).toEqual(['RAUTH_REGISTRATION_TOKEN']);
+    expect(provisioning({ ...clients, RAUTH_REGISTRATION_TOKEN: 'a-static-initial-access-token' })).toBe('https://rauth.example');
+
+    const grant = { ...clients, RAUTH_REGISTRATION_CREDENTIAL: 'client-credentials', RAUTH_REGISTRATION_SCOPE: 'client-registration' };
+    expect(provisioning(grant)).toEqual(['RAUTH_ADMIN_CLIENT_ID']);
+    expect(provisioning({ ...grant, RAUTH_ADMIN_CLIENT_ID: 'iam-service', RAUTH_ADMIN_CLIENT_SECRET: 'its-secret' })).toBe('https://rauth.example');
+    expect(provisioning({ ...grant, RAUTH_SECRET_ID: 'iam-service/dev/rauth' })).toBe('https://rauth.example');
+    expect(loadConfig(grant).idp).toMatchObject({ registrationCredential: 'client-credentials', registrationScope: 'client-registration' });
+    expect(issuesOf({ ...valid, RAUTH_REGISTRATION_CREDENTIAL: 'password' })).toEqual([expect.stringMatching(/^RAUTH_REGISTRATION_CREDENTIAL: /)]);
   });
 
   it('names DATABASE_URL when it is missing', () => {

@@ -276,7 +276,7 @@ describe('RUNBOOK.md', () => {
   });
 
   it('lists for each IdP health check exactly the reasons the checks give', () => {
-    const checks = read('lib/adapters/rauth/idp-checks.ts');
+    const checks = read('lib/adapters/oidc/idp-checks.ts');
     // The strings a CheckFailed is made with (not those it is compared with: `=== 'TimeoutError'`).
     const literals = (text: string) => all(text.replace(/===\s*'[^']*'/g, ''), /(['`])((?:(?!\1)[^\\])*)\1/g, 2).map((literal) => literal.replace(/\$\{[^}]+\}/g, '<status>'));
     const given = unique([

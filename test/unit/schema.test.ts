@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createClientBody, createRoleBody, createTenantBody, pathParams, updateClientBody, updateRoleBody, updateTenantBody } from '../../lib/admin/schemas.js';
-import { hydraRequest, oathkeeperSession } from '../../lib/gateway/dialects.js';
+import { hydraRequest } from '../../lib/gateway/hydra.js';
+import { oathkeeperSession } from '../../lib/gateway/oathkeeper.js';
 import * as z from '../../lib/schema.js';
 
 const text = z.string().check(z.visibleText);

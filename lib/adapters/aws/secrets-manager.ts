@@ -19,7 +19,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsGetOptions } from '@aws-lambda-powertools/parameters/secrets/types';
 import { SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../observability/logger.js';
-import { type SecretStore, SecretUnavailableError } from '../../secrets/secret-store.js';
+import { type SecretStore, SecretUnavailableError } from '../../secrets/ports.js';
 
 export interface SecretsManagerStoreOptions {
   ttlSeconds: number;

@@ -10,7 +10,7 @@
  */
 import { connect, type NatsConnection } from 'nats.ws';
 import type { CloudEvent } from '../../events/catalog.js';
-import { EventPublishError, type EventPublisher } from '../../events/publisher.js';
+import { EventPublishError, type EventPublisher } from '../../events/ports.js';
 import type { NatsCredentials, Source } from '../../secrets/credentials.js';
 import { ensureGlobalWebSocket } from './websocket.js';
 

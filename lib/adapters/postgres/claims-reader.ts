@@ -5,7 +5,7 @@
  * not in, or letting the token's client pick among several tenants when the subject has no home.
  */
 import type { ClaimsLookup, SubjectType } from '../../policy/claims.js';
-import type { ClaimsReader } from '../../policy/policy-store.js';
+import type { ClaimsReader } from '../../policy/ports.js';
 import type { Queryable } from './database.js';
 
 /** The `claims` column of subject_claims (see its migration). */

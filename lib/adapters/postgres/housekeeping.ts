@@ -1,13 +1,14 @@
 /**
  * Keeps the bookkeeping tables from growing forever: published outbox events past their
  * retention (consumers read from JetStream, not from here) and expired idempotency keys. Runs in
- * small batches so one run never holds long locks; the next run continues.
+ * small batches so one run never holds long locks; the next run continues
+ * (lib/events/ports.ts: Housekeeping).
  */
+import type { Housekeeping, Sweep } from '../../events/ports.js';
 import type { Queryable } from './database.js';
 
-export interface Sweep {
-  events: number;
-  idempotencyKeys: number;
+export function postgresHousekeeping(db: Queryable): Housekeeping {
+  return { sweep: (options) => sweep(db, options) };
 }
 
 export async function sweep(db: Queryable, options: { keepPublishedDays: number; batch: number }): Promise<Sweep> {

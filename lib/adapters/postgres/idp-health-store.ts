@@ -6,7 +6,7 @@
  * transaction), so RDS Proxy never pins a connection for it.
  */
 import type { HealthReport } from '../../health/idp-health.js';
-import type { IdpHealthStore, StoredReport } from '../../health/idp-health-store.js';
+import type { IdpHealthStore, StoredReport } from '../../health/ports.js';
 import type { Queryable } from './database.js';
 
 interface Row {

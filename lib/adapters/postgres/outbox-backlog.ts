@@ -3,7 +3,7 @@
  * the partial index `outbox_unpublished_idx` (created_at WHERE published_at IS NULL) reads one
  * index entry, however large the table or the backlog.
  */
-import type { OutboxBacklog } from '../../events/relay.js';
+import type { OutboxBacklog } from '../../events/ports.js';
 import type { Queryable } from './database.js';
 
 export function postgresOutboxBacklog(db: Queryable): OutboxBacklog {

@@ -1,5 +1,5 @@
 /**
- * Where credentials come from. In AWS: Secrets Manager (lib/adapters/aws/secrets-manager.ts);
+ * Where credentials come from: in AWS, Secrets Manager (lib/adapters/aws/secrets-manager.ts);
  * the environment only names the secrets. Values are cached; `fresh` reads again at once, which
  * callers do after an authentication failure (Postgres 28P01, IdP 401, an unknown API key), so a
  * rotated secret needs no redeploy or restart.

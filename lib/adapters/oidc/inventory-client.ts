@@ -15,14 +15,15 @@
  *   more than `maxPages` pages fail the whole list, as does any of our clients that is malformed.
  * - Clients not tagged with our `software_id` are dropped unread: another tenant's odd metadata
  *   must not break our list.
- * - Deadlines, byte caps, refused redirects, the 401 re-read and error counting: ./idp-http.ts.
+ * - Deadlines, byte caps, refused redirects and error counting: ./transport.ts; the admin API takes
+ *   the registration credential, read again once after a 401: ./registration-credential.ts.
  */
 import { randomBytes } from 'node:crypto';
 import * as z from '../../schema.js';
 import { IdpClientGoneError, IdpRejectedError, type IdpInventory, type InventoryClient } from '../../admin/idp-admin.js';
-import { parseJsonObject } from './bounded-response.js';
-import { idpHttp, Trouble, type IdpAnswer, type IdpHttpOptions } from './idp-http.js';
-import { metadataBody } from './registration-client.js';
+import { metadataBody, type IdpHttpOptions } from './registration-client.js';
+import { withRegistrationCredential } from './registration-credential.js';
+import { idpTransport, parseJsonObject, Trouble, type IdpAnswer, type IdpOperation } from './transport.js';
 
 export interface InventoryClientOptions extends IdpHttpOptions {
   /** The admin API's base, e.g. `https://idp.internal/admin`; `/clients` is appended. */
@@ -69,14 +70,17 @@ const clientSchema = z.object({
 type ListedClient = z.infer<typeof clientSchema>;
 
 export function inventoryClient(options: InventoryClientOptions): IdpInventory {
-  const http = idpHttp(options);
+  const http = options.transport ?? idpTransport(options);
+  /** An admin-API call with the registration credential (read again once after a 401). */
+  const authorized = (operation: IdpOperation, url: URL, request: { method: string; body?: unknown }) =>
+    withRegistrationCredential(options.credentials, options.log, operation, (token) => http.exchange(url, { ...request, token }));
   const base = new URL(options.adminUrl.endsWith('/') ? options.adminUrl : `${options.adminUrl}/`);
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
 
   /** One page: our clients on it and the URL of the next page, if any. */
   async function page(url: URL): Promise<{ clients: InventoryClient[]; next: URL | undefined }> {
-    const answer = await http.withCredentials('list', url, { method: 'GET' });
+    const answer = await authorized('list', url, { method: 'GET' });
     if (answer.status !== 200) throw new Trouble(`IdP answered ${answer.status}`, answer.status);
     let items: unknown;
     try {
@@ -136,12 +140,12 @@ export function inventoryClient(options: InventoryClientOptions): IdpInventory {
       const operation = replaceOptions?.newSecret ? 'rotate' : 'update';
       return http.guarded(operation, async () => {
         const url = clientUrl(clientId);
-        const held = oneClient(await http.withCredentials(operation, url, { method: 'GET' }), clientId);
+        const held = oneClient(await authorized(operation, url, { method: 'GET' }), clientId);
         // Ours are set from `metadata` alone (an empty scope is sent as none: the held one must not survive).
         const kept = Object.fromEntries(Object.entries(held).filter(([key]) => !REPLACED_MEMBERS.has(key)));
         const secret = replaceOptions?.newSecret ? randomBytes(32).toString('base64url') : undefined;
         const body = { ...kept, ...metadataBody(metadata), software_id: options.softwareId, client_id: clientId, ...(secret === undefined ? {} : { client_secret: secret }) };
-        const answer = oneClient(await http.withCredentials(operation, url, { method: 'PUT', body }), clientId);
+        const answer = oneClient(await authorized(operation, url, { method: 'PUT', body }), clientId);
         const parsed = clientSchema.safeParse(answer);
         if (!parsed.success) throw new Trouble('malformed client in answer', 200, { cause: parsed.error });
         const { client_id: _id, issuedAt: _issued, ...now } = toInventoryClient(parsed.data);
@@ -170,7 +174,7 @@ export function inventoryClient(options: InventoryClientOptions): IdpInventory {
     async delete(clientId) {
       await http.guarded('delete', async () => {
         const url = clientUrl(clientId);
-        const answer = await http.withCredentials('delete', url, { method: 'DELETE' });
+        const answer = await authorized('delete', url, { method: 'DELETE' });
         if (answer.status === 204 || answer.status === 200 || answer.status === 404) return;
         throw new Trouble(`IdP answered ${answer.status}`, answer.status);
       });

@@ -1,57 +1,47 @@
 /**
  * The IdP health checks against a real R-Auth: OIDC discovery, its JWKS, a client-credentials
  * token for this service's own client (openid-client), and the registration endpoint answering.
- * Every call is bounded by the IdP timeout and reads at most a small body.
+ * Every call goes through the transport (deadline, byte cap, no redirects). Failures are counted
+ * by the probe (lib/health/idp-health.ts), once per failed check, not here.
  */
 import * as oidc from 'openid-client';
 import { CheckFailed, type IdpCheck } from '../../health/idp-health.js';
 import type { Source } from '../../secrets/credentials.js';
-import { readCapped } from './bounded-response.js';
+import { oidcDiscovery, type AdminClient, type OidcDiscovery } from './discovery.js';
+import { idpTransport, type IdpTransport } from './transport.js';
 
 export interface IdpChecksOptions {
   issuer: string;
-  /** The service's own client; read again (`fresh`) once when the IdP refuses it. */
-  adminClient: Source<{ id: string; secret: string } | undefined>;
-  audience: string;
   timeoutMs: number;
-  fetch?: typeof fetch;
+  /** Default 256 KiB. */
+  maxResponseBytes?: number | undefined;
+  fetch?: typeof fetch | undefined;
+  /** The composition root's transport and discovery; built from the options above when absent. */
+  transport?: IdpTransport | undefined;
+  /** The probe discovers anew (`fresh`) each time: a cached document would hide an IdP that is down. */
+  discovery?: OidcDiscovery | undefined;
+  /** The service's own client; read again (`fresh`) once when the IdP refuses it. */
+  adminClient: Source<AdminClient | undefined>;
+  audience: string;
 }
 
-const MAX_BYTES = 256 * 1024;
-const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+export function idpChecks(o: IdpChecksOptions): IdpCheck[] {
+  // Counting is the probe's (one per failed check), so this transport counts nothing itself.
+  const transport = o.transport ?? idpTransport({ timeoutMs: o.timeoutMs, maxResponseBytes: o.maxResponseBytes ?? 256 * 1024, fetch: o.fetch, metrics: { idpError: () => {} } });
+  const options = { ...o, transport, discovery: o.discovery ?? oidcDiscovery({ issuer: o.issuer, transport, timeoutMs: o.timeoutMs }) };
+  let discovered: oidc.ServerMetadata | undefined;
 
-export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
-  const doFetch = options.fetch ?? fetch;
-  const issuer = new URL(options.issuer);
-  const insecure = issuer.protocol === 'http:' && LOOPBACK.includes(issuer.hostname);
-  const bounded = async (url: string, init: RequestInit): Promise<Response> => {
-    const response = await doFetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs), redirect: 'error' });
-    return new Response(new Uint8Array(await readCapped(response, MAX_BYTES)), { status: response.status, headers: response.headers });
-  };
-  let configuration: oidc.Configuration | undefined;
-
-  const discover = async (admin: { id: string; secret: string } | undefined) => {
-    configuration = undefined;
-    try {
-      configuration = await oidc.discovery(issuer, admin?.id ?? 'iam-service', undefined, admin ? oidc.ClientSecretBasic(admin.secret) : undefined, {
-        execute: insecure ? [oidc.allowInsecureRequests] : [],
-        [oidc.customFetch]: (url, init) => bounded(url, init as RequestInit),
-      });
-    } catch {
-      throw new CheckFailed('discovery document unavailable or invalid');
-    }
-  };
-
-  const discovered = () => {
-    if (!configuration) throw new CheckFailed('discovery failed');
-    return configuration;
+  const metadata = () => {
+    if (!discovered) throw new CheckFailed('discovery failed');
+    return discovered;
   };
 
   const get = async (url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) => {
     try {
-      return await bounded(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
+      return await options.transport.fetch(url, { ...init, headers: { accept: 'application/json', ...init.headers } });
     } catch (error) {
-      throw new CheckFailed(error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable');
+      const timedOut = error instanceof Error && error.message === 'timed out';
+      throw new CheckFailed(timedOut ? 'timeout' : 'unreachable');
     }
   };
 
@@ -61,7 +51,13 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
       component: 'identity',
       operation: 'discovery',
       async run() {
-        await discover(await options.adminClient());
+        discovered = undefined;
+        await options.adminClient(); // an unreadable secret fails here as `unreachable`, as before
+        try {
+          discovered = await options.discovery.metadata({ fresh: true });
+        } catch {
+          throw new CheckFailed('discovery document unavailable or invalid');
+        }
       },
     },
     {
@@ -69,7 +65,7 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
       component: 'identity',
       operation: 'jwks',
       async run() {
-        const uri = discovered().serverMetadata().jwks_uri;
+        const uri = metadata().jwks_uri;
         if (!uri) throw new CheckFailed('no jwks_uri');
         const response = await get(uri);
         if (!response.ok) throw new CheckFailed(`HTTP ${response.status}`);
@@ -82,12 +78,12 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
       component: 'identity',
       operation: 'token',
       async run() {
-        const grant = async () => {
+        metadata();
+        const grant = async (client: AdminClient) => {
           try {
-            await oidc.clientCredentialsGrant(discovered(), { resource: options.audience });
+            await oidc.clientCredentialsGrant(await options.discovery.configuration(client), { resource: options.audience });
             return 'ok';
           } catch (error) {
-            if (error instanceof CheckFailed) throw error;
             const status = (error as { status?: number }).status;
             if (status === 401 || status === 400) return 'refused';
             throw new CheckFailed('token endpoint unavailable');
@@ -95,13 +91,10 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
         };
         const used = await options.adminClient();
         if (!used) throw new CheckFailed('admin credentials not configured');
-        if ((await grant()) === 'ok') return;
+        if ((await grant(used)) === 'ok') return;
         // Rotated in the secret store? Read them again, once, before calling them refused.
         const fresh = await options.adminClient({ fresh: true });
-        if (fresh && (fresh.id !== used.id || fresh.secret !== used.secret)) {
-          await discover(fresh);
-          if ((await grant()) === 'ok') return;
-        }
+        if (fresh && (fresh.id !== used.id || fresh.secret !== used.secret) && (await grant(fresh)) === 'ok') return;
         throw new CheckFailed('credentials refused');
       },
     },
@@ -110,7 +103,7 @@ export function idpChecks(options: IdpChecksOptions): IdpCheck[] {
       component: 'access-management',
       operation: 'registration',
       async run() {
-        const endpoint = discovered().serverMetadata().registration_endpoint;
+        const endpoint = metadata().registration_endpoint;
         if (!endpoint) throw new CheckFailed('no registration_endpoint');
         // Unauthenticated, so it can register nothing: any answer short of a 5xx means the
         // client registry is up.

@@ -1,10 +1,11 @@
 /**
- * enrich-token's use case: an authenticated subject becomes tenant, roles and permissions.
+ * Every gateway dialect's use case (enrich-token, forward-auth, Cognito): an authenticated
+ * subject becomes tenant, roles and permissions.
  * Every outcome but 'ok' is an error: the gateway never gets claims by default.
  */
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { Claims, ClaimsQuery } from './claims.js';
-import type { ClaimsReader } from './policy-store.js';
+import type { ClaimsReader } from './ports.js';
 
 /**
  * No claims for this subject in the tenant asked for. `known` tells the dialects whether the

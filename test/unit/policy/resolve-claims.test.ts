@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors.js';
 import type { ClaimsLookup } from '../../../lib/policy/claims.js';
-import { enrichToken, SubjectNotFoundError } from '../../../lib/policy/enrich-token.js';
+import { enrichToken, SubjectNotFoundError } from '../../../lib/policy/resolve-claims.js';
 
 const tenant = { id: '5f0c6a52-2a4c-4a8e-9f7e-0b7f1d6f8b10', slug: 'acme' };
 const reader = (lookup: ClaimsLookup) => ({ claims: { resolveClaims: async () => lookup } });

@@ -1,15 +1,20 @@
 /**
  * Verifies admin bearer tokens inside the service, whatever sits in front: a JWT signed by a
- * key in the issuer's JWKS (found through OIDC discovery, cached by jose), with `iss`, `aud`,
+ * key in the issuer's JWKS (its URL from the shared discovery, ./discovery.ts; the keys fetched
+ * through the transport and cached by jose), with `iss`, `aud`,
  * `exp` and `nbf` checked, only allow-listed algorithms (never `none`), and a `typ` header that
  * says "access token" (RFC 9068 `at+jwt`): an ID token or another JWT the same issuer signs for
  * the same audience is not a credential here (RFC 8725 §3.11). Some IdPs type their access
  * tokens only `JWT`: `allowJwtTyp` (ADMIN_TOKEN_ALLOW_JWT_TYP) accepts that too.
+ * Keys that cannot be had (discovery or JWKS down, slow, oversized, nonsense) are the IdP being
+ * unavailable (IdpUnavailableError, counted as `discovery` or `jwks`), never a verdict on the token.
  */
 import * as jose from 'jose';
-import type { AccessTokenVerifier } from '../../admin/access-token.js';
-import { DependencyUnavailableError, UnauthorizedError } from '../../errors.js';
+import type { AccessTokenVerifier } from '../../admin/ports.js';
+import { UnauthorizedError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { oidcDiscovery, type OidcDiscovery } from './discovery.js';
+import { idpTransport, Trouble, type IdpTransport } from './transport.js';
 
 export interface JwtVerifierOptions {
   issuer: string;
@@ -19,22 +24,38 @@ export interface JwtVerifierOptions {
   /** Also accept `typ: JWT` (IdPs that do not issue RFC 9068 tokens); never a token without `typ`. */
   allowJwtTyp?: boolean;
   metrics: Pick<Metrics, 'idpError'>;
+  /** Byte cap on the discovery document and the JWKS (IDP_MAX_RESPONSE_BYTES); default 256 KiB. */
+  maxResponseBytes?: number | undefined;
   fetch?: typeof fetch;
+  /** The composition root's one transport and discovery; built from the options above when absent. */
+  transport?: IdpTransport | undefined;
+  discovery?: OidcDiscovery | undefined;
 }
 
 /** RFC 6750 §3: a presented token that fails verification is `invalid_token`. */
 const CHALLENGE = 'Bearer realm="iam-service", error="invalid_token"';
-const MAX_DISCOVERY_BYTES = 64 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024;
 
 export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
-  const doFetch = options.fetch ?? fetch;
+  const transport =
+    options.transport ??
+    idpTransport({ timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, fetch: options.fetch, metrics: options.metrics });
+  const discovery = options.discovery ?? oidcDiscovery({ issuer: options.issuer, transport, timeoutMs: options.timeoutMs });
   let jwks: Promise<ReturnType<typeof jose.createRemoteJWKSet>> | undefined;
 
+  // The key set's URL comes from the shared discovery; jose fetches and caches the keys, through
+  // the same transport. A failed discovery is retried by the next request instead of being cached.
   const keySet = () => {
-    jwks ??= discoverJwksUri(options, doFetch).then((uri) =>
-      jose.createRemoteJWKSet(new URL(uri), { timeoutDuration: options.timeoutMs, cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
-    );
-    // A failed discovery is retried by the next request instead of being cached.
+    jwks ??= transport.guarded('discovery', async () => {
+      const uri = (await discovery.metadata()).jwks_uri;
+      if (typeof uri !== 'string') throw new Trouble('discovery document names no jwks_uri');
+      return jose.createRemoteJWKSet(new URL(uri), {
+        timeoutDuration: options.timeoutMs,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 600_000,
+        [jose.customFetch]: (url, init) => transport.fetch(url, init as RequestInit),
+      });
+    });
     jwks.catch(() => (jwks = undefined));
     return jwks;
   };
@@ -53,7 +74,7 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
           clockTolerance: 5,
         }));
       } catch (error) {
-        throw translate(error, options);
+        throw translate(error, transport);
       }
       // Checked on the verified header. The reason names the header, never the token or its value.
       const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined;
@@ -73,30 +94,13 @@ export function jwtVerifier(options: JwtVerifierOptions): AccessTokenVerifier {
 /** RFC 7515 §4.1.9: a media type, case-insensitive, whose `application/` prefix may be left out. */
 const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 
-async function discoverJwksUri(options: JwtVerifierOptions, doFetch: typeof fetch): Promise<string> {
-  const url = `${options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  try {
-    const response = await doFetch(url, { signal: AbortSignal.timeout(options.timeoutMs), headers: { accept: 'application/json' } });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`discovery answered ${response.status}`);
-    if (text.length > MAX_DISCOVERY_BYTES) throw new Error('discovery document too large');
-    const document = JSON.parse(text) as { issuer?: unknown; jwks_uri?: unknown };
-    if (document.issuer !== options.issuer) throw new Error('discovery document names another issuer');
-    if (typeof document.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
-    return document.jwks_uri;
-  } catch (error) {
-    options.metrics.idpError('discovery');
-    throw new DependencyUnavailableError('identity provider', error);
-  }
-}
-
-function translate(error: unknown, options: JwtVerifierOptions): Error {
+function translate(error: unknown, transport: IdpTransport): Error {
   const { errors } = jose;
-  // Not a verdict on the token: the key set could not be fetched (network, timeout, bad JWKS).
-  if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-    options.metrics.idpError('jwks');
-    return new DependencyUnavailableError('identity provider', error);
-  }
+  // Not a verdict on the token: the key set could not be fetched (network, timeout, oversize, a
+  // non-200 or non-JSON answer: jose's generic JOSEError) or is no key set.
+  const keysUnavailable =
+    !(error instanceof errors.JOSEError) || error.code === 'ERR_JOSE_GENERIC' || error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid;
+  if (keysUnavailable) return transport.counted('jwks', error);
   if (error instanceof errors.JWTExpired) return new UnauthorizedError('The access token has expired.', CHALLENGE);
   if (error instanceof errors.JWTClaimValidationFailed) {
     return new UnauthorizedError(`The access token's "${error.claim}" claim is not acceptable.`, CHALLENGE);

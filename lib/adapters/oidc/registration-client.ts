@@ -1,13 +1,12 @@
 /**
  * The IdP adapter for client management: RFC 7591 registration and RFC 7592 read/update/delete.
  *
- * - Discovery of `registration_endpoint` goes through openid-client (it checks that the document's
- *   `issuer` is the configured one), with our own fetch underneath so the byte cap and timeout
- *   apply to it too. openid-client has no RFC 7592 helpers, so the registration calls use the
- *   injected fetch directly.
- * - Every call has a deadline (`AbortSignal.timeout`) covering headers and body; bodies are read
- *   with a byte cap; redirects are refused (a bearer token must not follow one). That machinery is
- *   shared with the inventory client: ./idp-http.ts.
+ * - Registration is openid-client's `dynamicClientRegistration`, through the transport, with the
+ *   initial access token from `credentials` (a static token, or one obtained by the
+ *   client-credentials grant: ./registration-credential.ts). The discovery it makes is answered
+ *   from the shared, cached one (./discovery.ts), or from `registrationEndpoint` when configured.
+ * - openid-client has no RFC 7592 helpers, so read/update/delete are the transport's `exchange`
+ *   with the client's registration access token (./transport.ts: deadline, byte cap, no redirects).
  * - Every registration carries this service's RFC 7591 `software_id`, and every update sends it
  *   again (an RFC 7592 PUT replaces all metadata): the inventory (./inventory-client.ts) finds our
  *   clients in the IdP by it.
@@ -33,13 +32,24 @@ import {
   type ClientRegistration,
   type IdpAdmin,
 } from '../../admin/idp-admin.js';
-import { parseJsonObject, readCapped } from './bounded-response.js';
-import { idpHttp, Trouble, type IdpAnswer, type IdpHttpOptions } from './idp-http.js';
+import { oidcDiscovery, type OidcDiscovery } from './discovery.js';
+import { withRegistrationCredential } from './registration-credential.js';
+import { idpTransport, isLoopbackHttp, parseJsonObject, Trouble, type IdpAnswer, type IdpTransport, type TransportOptions } from './transport.js';
 
-export type { IdpOperation } from './idp-http.js';
+export type { IdpOperation } from './transport.js';
 
 /** The PUT body member that asks for a new client_secret (see local/dev-idp.ts). */
 export const ROTATE_CLIENT_SECRET_MEMBER = 'rotate_client_secret';
+
+/** The bearer token that authorizes registration; `fresh` after the IdP refused the last one. */
+export type RegistrationCredentials = (options?: { fresh?: boolean }) => Promise<{ initialAccessToken: string }>;
+
+/** What both IdP client adapters take: the transport's bounds and counting, and the registration credential. */
+export interface IdpHttpOptions extends TransportOptions {
+  credentials: RegistrationCredentials;
+  /** The composition root's one transport; built from the options above when absent. */
+  transport?: IdpTransport | undefined;
+}
 
 export interface RegistrationClientOptions extends IdpHttpOptions {
   issuer: string;
@@ -47,6 +57,8 @@ export interface RegistrationClientOptions extends IdpHttpOptions {
   registrationEndpoint?: string | undefined;
   /** RFC 7591 `software_id` this service tags its clients with; the inventory lists by it. */
   softwareId: string;
+  /** The composition root's one discovery; built over `issuer` when absent. */
+  discovery?: OidcDiscovery | undefined;
 }
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
@@ -70,44 +82,40 @@ interface Answer {
 }
 
 export function registrationClient(options: RegistrationClientOptions): IdpAdmin {
-  const doFetch = options.fetch ?? fetch;
-  const issuer = new URL(options.issuer);
-  let endpoint: Promise<URL> | undefined = options.registrationEndpoint ? Promise.resolve(new URL(options.registrationEndpoint)) : undefined;
-  const http = idpHttp(options);
+  const http = options.transport ?? idpTransport(options);
   const { counted, guarded } = http;
+  const discovery = options.discovery ?? oidcDiscovery({ issuer: options.issuer, transport: http, timeoutMs: options.timeoutMs });
+  const issuer = discovery.issuer;
   const toAnswer = ({ status, bytes }: IdpAnswer): Answer => ({ status, body: parseJsonObject(bytes) });
   const exchange = async (url: URL, init: { method: string; token: string; body?: unknown }) => toAnswer(await http.exchange(url, init));
   const requestBody = (metadata: ClientMetadata) => ({ ...metadataBody(metadata), software_id: options.softwareId });
 
-  /** Discovery through openid-client, with the capped, deadlined fetch underneath. */
-  function registrationEndpoint(): Promise<URL> {
-    endpoint ??= discover().catch((error: unknown) => {
-      endpoint = undefined; // retry discovery on the next call
-      throw error;
+  /** What registration runs against: the configured endpoint, else the shared discovery's. */
+  async function server(): Promise<{ metadata: oidc.ServerMetadata; endpoint: URL }> {
+    return guarded('discovery', async () => {
+      const metadata = options.registrationEndpoint
+        ? { issuer: options.issuer, registration_endpoint: options.registrationEndpoint }
+        : await discovery.metadata();
+      const value = metadata.registration_endpoint;
+      if (typeof value !== 'string') throw new Trouble('discovery document names no registration_endpoint');
+      const endpoint = new URL(value);
+      if (endpoint.protocol !== 'https:' && !(isLoopbackHttp(issuer) && endpoint.origin === issuer.origin)) throw new Trouble('insecure registration_endpoint');
+      return { metadata, endpoint };
     });
-    return endpoint;
   }
 
-  async function discover(): Promise<URL> {
+  /** RFC 7591 by openid-client; the IdP's answer as a status and a body, whatever it was. */
+  async function post(known: oidc.ServerMetadata, metadata: ClientMetadata, token: string): Promise<Answer> {
     try {
-      const loopbackHttp = issuer.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname);
-      const config = await oidc.discovery(issuer, 'iam-service', undefined, undefined, {
-        execute: loopbackHttp ? [oidc.allowInsecureRequests] : [],
-        timeout: Math.ceil(options.timeoutMs / 1000),
-        [oidc.customFetch]: async (url, init) => {
-          const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs), ...(init.signal ? [init.signal] : [])]);
-          const response = await doFetch(url, { ...init, signal, redirect: 'error' } as RequestInit);
-          const bytes = await readCapped(response, options.maxResponseBytes);
-          return new Response(new Uint8Array(bytes), { status: response.status, headers: response.headers });
-        },
+      const registered = await oidc.dynamicClientRegistration(issuer, requestBody(metadata) as Partial<oidc.ClientMetadata>, oidc.None(), {
+        ...discovery.requestOptions(known),
+        initialAccessToken: token,
       });
-      const value = config.serverMetadata().registration_endpoint;
-      if (typeof value !== 'string') throw new Trouble('discovery document names no registration_endpoint');
-      const url = new URL(value);
-      if (url.protocol !== 'https:' && !(loopbackHttp && url.origin === issuer.origin)) throw new Trouble('insecure registration_endpoint');
-      return url;
-    } catch (cause) {
-      throw counted('discovery', cause);
+      return { status: 201, body: { ...registered.clientMetadata() } };
+    } catch (error) {
+      if (error instanceof oidc.ResponseBodyError) return { status: error.status, body: { ...error.cause } };
+      if (error instanceof oidc.WWWAuthenticateChallengeError) return { status: error.status, body: undefined };
+      throw new Trouble('registration failed', undefined, { cause: error });
     }
   }
 
@@ -177,9 +185,10 @@ export function registrationClient(options: RegistrationClientOptions): IdpAdmin
 
   return {
     async register(metadata) {
-      const url = await registrationEndpoint();
+      const { metadata: known, endpoint } = await server();
       return guarded('create', async () => {
-        const body = registration(toAnswer(await http.withCredentials('create', url, { method: 'POST', body: requestBody(metadata) })), { endpoint: url });
+        const answer = await withRegistrationCredential(options.credentials, options.log, 'create', (token) => post(known, metadata, token));
+        const body = registration(answer, { endpoint });
         return { ...toRegistration(body, metadata), ...(body.client_secret === undefined ? {} : { client_secret: body.client_secret }) };
       });
     },

@@ -3,23 +3,37 @@
  * authorization from the route table (denials audited), path and query validation, If-Match,
  * Idempotency-Key and ETag. A function supplies its operation, body schema and use case.
  */
-import type { AdminCaller } from '../admin/access.js';
-import { authorize } from '../admin/access.js';
-import type { PageRequest } from '../admin/model.js';
-import type { IfMatch, MutationContext, Reply } from '../admin/mutation.js';
-import { ADMIN_ROUTES, type AdminOperation } from '../admin/routes.js';
-import { noQuery, pageQuery, pathParams } from '../admin/schemas.js';
-import { decodeCursor } from '../admin/views.js';
+import type { AdminCaller } from './access.js';
+import { authorize } from './access.js';
+import type { PageRequest } from './model.js';
+import type { IfMatch, MutationContext, Reply } from './mutation.js';
+import { ADMIN_ROUTES, type AdminOperation } from './routes.js';
+import { noQuery, pageQuery, pathParams } from './schemas.js';
+import { decodeCursor } from './views.js';
+import type { AccessTokenVerifier, AdminScopeReader, PolicyStore } from './ports.js';
 import { BadRequestError, PreconditionFailedError, PreconditionRequiredError, UnauthorizedError } from '../errors.js';
-import type { AdminRuntime } from '../wiring/admin.js';
 import * as z from '../schema.js';
-import { validate } from './json-body.js';
-import { httpFunction, type HttpFunctionSpec, type LambdaHttpHandler } from './stack.js';
-import type { HttpContext, HttpEvent } from './types.js';
+import { BEARER_CHALLENGE, bearerToken } from '../http/bearer-token.js';
+import { validate } from '../http/json-body.js';
+import { httpFunction, type HttpFunctionSpec, type HttpRuntime, type LambdaHttpHandler } from '../http/stack.js';
+import type { HttpContext, HttpEvent } from '../http/types.js';
 
-export interface AdminRequest<B> {
+/** What the builder itself uses: the stack's logger and metrics, token verification, admin scopes, the audit log. */
+export interface AdminFunctionDeps extends HttpRuntime {
+  tokens: AccessTokenVerifier;
+  scopes: AdminScopeReader;
+  store: Pick<PolicyStore, 'audit'>;
+}
+
+/** The `{name}`s of a route's path, e.g. `'tenant' | 'role'` for `/tenants/{tenant}/roles/{role}`. */
+type PathParamNames<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | PathParamNames<Rest> : never;
+
+/** A route's validated path parameters, typed from the route table: every one is present. */
+export type RouteParams<O extends AdminOperation> = { readonly [N in PathParamNames<(typeof ADMIN_ROUTES)[O]['path']>]: string };
+
+export interface AdminRequest<B, P = Readonly<Record<string, string>>> {
   caller: AdminCaller;
-  params: Record<string, string>;
+  params: P;
   body: B;
   /** For list routes: the validated page. */
   page: PageRequest;
@@ -37,18 +51,15 @@ export interface AdminFunctionSpec<S extends z.ZodMiniType | undefined> {
   invalidBody?: HttpFunctionSpec<S, AdminCaller>['invalidBody'];
 }
 
-// RFC 9110 §11.1, §11.4: the scheme is case-insensitive and followed by one or more spaces.
-const BEARER = /^bearer +([A-Za-z0-9._~+/-]+=*)$/i;
-const CHALLENGE = 'Bearer realm="iam-service"';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const ETAG = /^"v(\d{1,9})"$/;
 const DEFAULT_PAGE = 50;
 
-export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
-  app: AdminRuntime,
-  operation: AdminOperation,
+export function adminFunction<O extends AdminOperation, S extends z.ZodMiniType | undefined = undefined>(
+  app: AdminFunctionDeps,
+  operation: O,
   spec: AdminFunctionSpec<S>,
-  handler: (request: AdminRequest<S extends z.ZodMiniType ? z.infer<S> : undefined>) => Promise<Reply>,
+  handler: (request: AdminRequest<S extends z.ZodMiniType ? z.infer<S> : undefined, RouteParams<O>>) => Promise<Reply>,
 ): LambdaHttpHandler {
   const route = ADMIN_ROUTES[operation];
   if (!route?.access) throw new Error(`admin operation ${operation} has no access requirement`);
@@ -65,9 +76,9 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
       body: spec.body,
       invalidBody: spec.invalidBody,
       authenticate: async (event: HttpEvent, context: HttpContext): Promise<AdminCaller> => {
-        const match = BEARER.exec(event.headers?.authorization ?? '');
-        if (!match) throw new UnauthorizedError('An Authorization: Bearer <access token> header is required.', CHALLENGE);
-        const { subject } = await app.tokens.verify(match[1]!);
+        const token = bearerToken(event.headers?.authorization);
+        if (token === undefined) throw new UnauthorizedError('An Authorization: Bearer <access token> header is required.', BEARER_CHALLENGE);
+        const { subject } = await app.tokens.verify(token);
         const caller = { subject, scope: await app.scopes.adminScope(subject) };
         const tenant = event.pathParameters?.tenant;
         // Only a well-formed slug goes into the audit row; anything else is in the raw path.
@@ -84,6 +95,7 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
       },
     },
     async (event, context) => {
+      // The schema holds exactly the route's `{name}`s, each required: RouteParams<O> by construction.
       const params = validate(paramsSchema, event.pathParameters ?? {}, 'path') as Record<string, string>;
       const query = validate(isList ? pageQuery : noQuery, event.queryStringParameters ?? {}, 'query string');
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -94,7 +106,7 @@ export function adminFunction<S extends z.ZodMiniType | undefined = undefined>(
       }
       const reply = await handler({
         caller: context.caller,
-        params,
+        params: params as RouteParams<O>,
         body: context.body,
         page: { limit: query.limit ?? DEFAULT_PAGE, after },
         ifMatch: ifMatch(route.method, event.headers?.['if-match']),
