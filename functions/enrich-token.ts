@@ -26,5 +26,5 @@ export const handler = httpFunction(
     // Oathkeeper's hydrator can only send the key as a Basic password.
     authenticate: apiKeyOrIamCaller(app.credentials.enrichApiKeys, { basic: true }),
   },
-  async (_event, context) => context.body.answer(findClaims),
+  (_event, context) => context.body.answer(findClaims),
 );

@@ -64,8 +64,21 @@ export interface GatewayCall {
 }
 
 export function gatewayCall<I, R>(dialect: GatewayDialect<I, R>, input: I): GatewayCall {
-  const request = dialect.parse(input);
-  return { dialect: dialect.name, answer: (findClaims) => answer(dialect, request, findClaims) };
+  return new ParsedCall(dialect, dialect.parse(input));
+}
+
+/** A class, not a closure per request: `answer` lives on the prototype. */
+class ParsedCall<I, R> implements GatewayCall {
+  readonly dialect: string;
+  constructor(
+    private readonly of: GatewayDialect<I, R>,
+    private readonly request: R,
+  ) {
+    this.dialect = of.name;
+  }
+  answer(findClaims: FindClaims): Promise<GatewayAnswer> {
+    return answer(this.of, this.request, findClaims);
+  }
 }
 
 /** The one place a lookup's outcome becomes allow, no change or deny. */

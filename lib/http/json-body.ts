@@ -22,7 +22,8 @@ const MAX_ISSUES = 20;
 export function readJsonBody(event: HttpEvent, maxBytes: number): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only a body near the limit is measured exactly.
+  if (text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const contentType = event.headers?.['content-type'];
   if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json, not "${contentType.slice(0, 100)}".`);

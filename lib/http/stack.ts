@@ -54,15 +54,22 @@ export function httpFunction<S extends BodyParser | undefined = undefined, C = v
   handler: HttpHandler<Body<S>, C>,
 ): LambdaHttpHandler {
   const stack = middy<HttpEvent, HttpResponse, Error, HttpContext<Body<S>, C>>(
-    async (event: HttpEvent, context: HttpContext<Body<S>, C>) => serialize(await handler(event, context)),
+    (event: HttpEvent, context: HttpContext<Body<S>, C>) => handler(event, context).then(serialize),
     // Lambda enforces the timeout itself; middy's early-timeout signal would cost a timer per request.
     { timeoutEarlyInMillis: 0 },
   ).use(observe(runtime, spec.name));
   if (spec.authenticate) {
     const authenticate = spec.authenticate;
     stack.use({
-      before: async (request) => {
-        request.context.caller = await authenticate(request.event, request.context);
+      before: (request) => {
+        const caller = authenticate(request.event, request.context);
+        if (!(caller instanceof Promise)) {
+          request.context.caller = caller;
+          return;
+        }
+        return caller.then((value) => {
+          request.context.caller = value;
+        });
       },
     });
   }
@@ -85,7 +92,8 @@ export function httpFunction<S extends BodyParser | undefined = undefined, C = v
 }
 
 function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEvent, HttpResponse, Error, HttpContext<B, C>> {
-  const finish = async (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }) => {
+  // Not `async`: it returns the metrics line's promise, which middy awaits (one promise less per request).
+  const finish = (request: { context: HttpContext<B, C>; response: HttpResponse | null; error: Error | null }): Promise<void> => {
     const { context } = request;
     if (request.error) {
       const error = toAppError(request.error);
@@ -98,8 +106,8 @@ function observe<B, C>(runtime: HttpRuntime, name: string): MiddlewareObj<HttpEv
     // Claims and admin data are per caller: no cache may keep them.
     response.headers['cache-control'] ??= 'no-store';
     const durationSeconds = (performance.now() - context.startedAt) / 1e3;
-    // Awaited: the line is out before Lambda may freeze the process (it never rejects).
-    await runtime.metrics.http({ handler: name, dialect: context.dialect, status: response.statusCode, durationSeconds, requestId: context.requestId });
+    // Returned, so middy awaits it: the line is out before Lambda may freeze the process (it never rejects).
+    return runtime.metrics.http({ handler: name, dialect: context.dialect, status: response.statusCode, durationSeconds, requestId: context.requestId });
   };
   return {
     before: (request) => {

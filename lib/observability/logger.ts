@@ -24,6 +24,9 @@ export function createLogger(
   return new JsonLogger(rank[level], base, write);
 }
 
+/** The fields of a logger that has none of its own (a root): its children share its `base`. */
+const NONE: LogFields = {};
+
 /** A class, not closures: every request makes a child logger, so making one must be cheap. */
 class JsonLogger implements Logger {
   constructor(
@@ -31,7 +34,7 @@ class JsonLogger implements Logger {
     private readonly base: LogFields,
     private readonly write: (line: string) => void,
     /** A child's own fields, merged only when a line is written (most requests write none). */
-    private readonly own: LogFields = {},
+    private readonly own: LogFields = NONE,
   ) {}
 
   debug(msg: string, fields?: LogFields): void {
@@ -47,7 +50,8 @@ class JsonLogger implements Logger {
     this.emit('error', msg, fields, error);
   }
   child(fields: LogFields): Logger {
-    return new JsonLogger(this.threshold, { ...this.base, ...this.own }, this.write, fields);
+    // A root's child (one per request) shares the root's fields instead of copying them.
+    return new JsonLogger(this.threshold, this.own === NONE ? this.base : { ...this.base, ...this.own }, this.write, fields);
   }
 
   private emit(at: LogLevel, msg: string, fields?: LogFields, error?: unknown): void {
