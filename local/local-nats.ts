@@ -7,8 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from 'nats.ws';
-import { ensureGlobalWebSocket } from '../lib/adapters/nats/websocket.js';
+import { waitForJetStream } from '../lib/adapters/nats/jetstream-ready.js';
 import { freePort } from './tcp-ports.js';
 import { cmdlineOf, pidExists } from './start-lock.js';
 import { LocalStartError } from './start-errors.js';
@@ -71,7 +70,7 @@ export async function startLocalNats(options: { dir: string; findBinary?: () => 
     await stopChild(child);
   };
   try {
-    await waitForJetStream(url, child, () => output);
+    await jetStreamReady(url, child, () => output);
   } catch (error) {
     await stop();
     throw error;
@@ -101,29 +100,14 @@ async function stopLeftover(pidFile: string): Promise<void> {
   for (const until = Date.now() + 5_000; pidExists(pid) && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-async function waitForJetStream(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  ensureGlobalWebSocket();
-  const deadline = Date.now() + 10_000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      // A bad config is one plain line (`nats-server: error parsing …`); a failure later, a [FTL] line.
-      const lines = output().trim().split('\n');
-      const reason = (lines.filter((line) => /\[(FTL|ERR)\]/.test(line)).pop() ?? lines.pop())?.replace(/^.*\[(FTL|ERR)\]\s*/, '');
-      throw new LocalStartError(`the local nats-server (IAM_LOCAL_NATS=1) exited at start: ${reason ?? `exit code ${child.exitCode}`}`);
-    }
-    try {
-      const nc = await connect({ servers: url, timeout: 500, reconnect: false });
-      try {
-        await (await nc.jetstreamManager()).getAccountInfo();
-        return;
-      } finally {
-        await nc.close();
-      }
-    } catch (error) {
-      last = error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+async function jetStreamReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const wait = await waitForJetStream(url, () => child.exitCode !== null);
+  if (wait.ready) return;
+  if (wait.exited) {
+    // A bad config is one plain line (`nats-server: error parsing …`); a failure later, a [FTL] line.
+    const lines = output().trim().split('\n');
+    const reason = (lines.filter((line) => /\[(FTL|ERR)\]/.test(line)).pop() ?? lines.pop())?.replace(/^.*\[(FTL|ERR)\]\s*/, '');
+    throw new LocalStartError(`the local nats-server (IAM_LOCAL_NATS=1) exited at start: ${reason ?? `exit code ${child.exitCode}`}`);
   }
-  throw new LocalStartError(`the local nats-server (IAM_LOCAL_NATS=1) did not get ready at ${url} within 10 s: ${String(last)}`);
+  throw new LocalStartError(`the local nats-server (IAM_LOCAL_NATS=1) did not get ready at ${url} within 10 s: ${String(wait.last)}`);
 }

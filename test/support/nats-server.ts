@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type JsMsg, type NatsConnection } from 'nats.ws';
+import { waitForJetStream } from '../../lib/adapters/nats/jetstream-ready.js';
 import { ensureGlobalWebSocket } from '../../lib/adapters/nats/websocket.js';
 import { freePort } from './free-port.js';
 
@@ -69,7 +70,7 @@ export async function startNatsServer(options: { duplicateWindowMs?: number } = 
     let output = '';
     proc.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
     child = proc;
-    await waitForJetStream(url, () => proc.exitCode !== null, () => output);
+    await jetStreamReady(url, () => proc.exitCode !== null, () => output);
   };
 
   const client = () => connect({ servers: url, timeout: 2_000, reconnect: false });
@@ -140,24 +141,10 @@ function describe(msg: JsMsg): StreamMessage {
   return { subject: msg.subject, msgId: msg.headers?.get('Nats-Msg-Id'), seq: msg.seq, json: msg.json<Record<string, unknown>>() };
 }
 
-async function waitForJetStream(url: string, exited: () => boolean, output: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    if (exited()) throw new Error(`nats-server exited during start:\n${output()}`);
-    try {
-      const nc = await connect({ servers: url, timeout: 500, reconnect: false });
-      try {
-        await (await nc.jetstreamManager()).getAccountInfo();
-        return;
-      } finally {
-        await nc.close();
-      }
-    } catch (error) {
-      last = error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`nats-server did not become ready at ${url}: ${String(last)}\n${output()}`);
+async function jetStreamReady(url: string, exited: () => boolean, output: () => string): Promise<void> {
+  const wait = await waitForJetStream(url, exited);
+  if (wait.ready) return;
+  if (wait.exited) throw new Error(`nats-server exited during start:\n${output()}`);
+  throw new Error(`nats-server did not become ready at ${url}: ${String(wait.last)}\n${output()}`);
 }
 
