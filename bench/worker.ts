@@ -1,31 +1,36 @@
 /**
- * One measured case, in its own process (forked by bench.ts with stdout discarded: the
+ * One measured case, in its own process (forked by cases.ts with stdout discarded: the
  * handler and the EMF library write a JSON line per request). Results go back over IPC.
  *   floor    one indexed SELECT of a mapping through createDatabase (unnamed statement)
  *   handler  the enrich-token Lambda handler invoked in-process with payload-2.0 events
  *   server   the local HTTP front on a loopback port, for autocannon in the parent
+ *   admin    the admin API's read routes in-process, with a real token (admin-reads.ts)
  * The parent sets DATABASE_URL, ENRICH_API_KEYS, and DB_POOL_MAX;
  * the handler is imported dynamically so nothing reads the environment before that.
  */
 import type { AddressInfo } from 'node:net';
 import { lambdaContext } from '../local/http-front.js';
+import type { AdminReadResult } from './admin-reads.js';
 import { cognitoEvent, enrichEvent, forwardAuthEvent } from './event.js';
 import { type CpuUsage, startCpuMeter } from './cpu.js';
-import { type CaseResult, summarize } from './stats.js';
-import { type BenchDialect, type Call, DIALECT_BODIES, randomCall, subjectName, tenantSlug, TENANTS } from './workload.js';
+import { drive } from './drive.js';
+import type { CaseResult } from './stats.js';
+import { type BenchDialect, type Call, DIALECT_BODIES, firstCall, randomCall, tenantSlug, type Workload } from './workload.js';
 
-export type CaseName = 'floor' | 'handler' | 'hydra' | 'oathkeeper' | 'cognito' | 'forward-auth' | 'server';
+export type CaseName = 'floor' | 'handler' | 'hydra' | 'oathkeeper' | 'cognito' | 'forward-auth' | 'server' | 'admin';
 
 export interface WorkerOptions {
   case: CaseName;
   seconds: number;
   warmupSeconds: number;
   concurrency: number;
+  workload: Workload;
 }
 
 /** Worker → orchestrator. The orchestrator sends 'stop', and to the server 'mark' / 'report' (CPU). */
 export type WorkerMessage =
   | { type: 'result'; result: CaseResult & { sample: string } }
+  | { type: 'admin'; results: AdminReadResult[] }
   | { type: 'listening'; port: number }
   | { type: 'marked' }
   | { type: 'cpu'; usage: CpuUsage }
@@ -40,38 +45,15 @@ const onMessage = (what: string, act: () => void | Promise<void>) =>
   });
 onMessage('stop', () => process.exit(0));
 const options = JSON.parse(process.argv[2] ?? '{}') as WorkerOptions;
+const w = options.workload;
 const send = (message: WorkerMessage) =>
   new Promise<void>((resolve, reject) => process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve())));
-
-/** Runs `concurrency` lanes back to back for `seconds`; times each `run`, not its `prepare`. */
-async function drive<T>(seconds: number, prepare: () => T, run: (input: T) => Promise<void>) {
-  const latencies: number[] = [];
-  const errorSamples: string[] = [];
-  let errors = 0;
-  const start = process.hrtime.bigint();
-  const end = start + BigInt(Math.round(seconds * 1e9));
-  const lane = async () => {
-    while (process.hrtime.bigint() < end) {
-      const input = prepare();
-      const t0 = process.hrtime.bigint();
-      try {
-        await run(input);
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      } catch (error) {
-        errors += 1;
-        if (errorSamples.length < 5) errorSamples.push(error instanceof Error ? error.message : String(error));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, lane));
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  return summarize(latencies, elapsed, errors, errorSamples);
-}
+const call = () => randomCall(w);
 
 async function measure<T>(prepare: () => T, run: (input: T) => Promise<void>, sample: string): Promise<void> {
-  await drive(options.warmupSeconds, prepare, run);
+  await drive(options.warmupSeconds, options.concurrency, prepare, run);
   const cpu = await startCpuMeter(databaseUrl);
-  const result = await drive(options.seconds, prepare, run);
+  const result = await drive(options.seconds, options.concurrency, prepare, run);
   const usage = cpu();
   const done = result.requests + result.errors;
   result.cpuMsPerRequest = { node: usage.nodeMs / done, database: usage.databaseMs === undefined ? undefined : usage.databaseMs / done };
@@ -93,15 +75,15 @@ async function floor(): Promise<void> {
   });
   const rows = await db.query<{ slug: string; id: string }>('bench.tenants', `SELECT slug, id FROM tenants WHERE slug LIKE 'bench-t%'`);
   const ids = new Map(rows.map((row) => [row.slug, row.id]));
-  const tenantIds = Array.from({ length: TENANTS + 1 }, (_, n) => ids.get(tenantSlug(n)) ?? '');
+  const tenantIds = Array.from({ length: w.tenants + 1 }, (_, n) => ids.get(tenantSlug(w, n)) ?? '');
   const lookup = (call: Call) =>
     db.query('bench.floor', 'SELECT role_id FROM subject_roles WHERE tenant_id = $1 AND subject = $2', [
       tenantIds[call.tenantNumber],
       call.subject,
     ]);
-  const sample = JSON.stringify(await lookup({ subject: subjectName(1), tenantNumber: 2, tenant: undefined }));
-  await measure(randomCall, async (call) => {
-    if ((await lookup(call)).length === 0) throw new Error(`no mapping for ${call.subject} in tenant ${call.tenantNumber}`);
+  const sample = JSON.stringify(await lookup(firstCall(w)));
+  await measure(call, async (c) => {
+    if ((await lookup(c)).length === 0) throw new Error(`no mapping for ${c.subject} in tenant ${c.tenantNumber}`);
   }, sample);
 }
 
@@ -111,10 +93,10 @@ async function handlerCase(dialect: BenchDialect): Promise<void> {
   const apiKey = process.env.ENRICH_API_KEYS!;
   const body = DIALECT_BODIES[dialect];
   const invoke = (text: string) => handler(enrichEvent(text, apiKey), lambdaContext('/system/enrich-token'));
-  const first = await invoke(body({ subject: subjectName(1), tenantNumber: 2, tenant: undefined }));
+  const first = await invoke(body(firstCall(w)));
   const sample = `${first.statusCode} ${first.body}`;
   await measure(
-    () => enrichEvent(body(randomCall()), apiKey),
+    () => enrichEvent(body(call()), apiKey),
     async (event) => {
       const response = await handler(event, lambdaContext('/system/enrich-token'));
       if (response.statusCode !== 200) throw new Error(`${response.statusCode} ${response.body} (request ${event.body})`);
@@ -127,12 +109,12 @@ async function handlerCase(dialect: BenchDialect): Promise<void> {
 async function cognitoCase(): Promise<void> {
   const { handler } = await import('../functions/cognito-pre-token.js');
   const context = lambdaContext('cognito-pre-token-generation');
-  const first = (await handler(cognitoEvent(subjectName(1), undefined), context)) as { response: unknown };
+  const first = (await handler(cognitoEvent(firstCall(w).subject, undefined), context)) as { response: unknown };
   await measure(
-    () => randomCall(),
-    async (call) => {
-      const answer = (await handler(cognitoEvent(call.subject, call.tenant), context)) as { response: { claimsAndScopeOverrideDetails: unknown } };
-      if (!answer.response.claimsAndScopeOverrideDetails) throw new Error(`no claims for ${call.subject}`);
+    call,
+    async (c) => {
+      const answer = (await handler(cognitoEvent(c.subject, c.tenant), context)) as { response: { claimsAndScopeOverrideDetails: unknown } };
+      if (!answer.response.claimsAndScopeOverrideDetails) throw new Error(`no claims for ${c.subject}`);
     },
     JSON.stringify(first.response).slice(0, 200),
   );
@@ -153,8 +135,8 @@ async function forwardAuthCase(): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const tokens: string[] = [];
   for (let i = 0; i < 2_000; i += 1) {
-    const call = randomCall();
-    const claims = { iss: idp.issuer, aud: idp.audience, sub: call.subject, iat: now, exp: now + 3600, ...(call.tenant === undefined ? {} : { tenant: call.tenant }) };
+    const c = call();
+    const claims = { iss: idp.issuer, aud: idp.audience, sub: c.subject, iat: now, exp: now + 3600, ...(c.tenant === undefined ? {} : { tenant: c.tenant }) };
     tokens.push(await new SignJWT(claims).setProtectedHeader({ alg: idp.signingKey.alg, kid: idp.signingKey.kid, typ: 'at+jwt' }).sign(key));
   }
   const context = lambdaContext('/system/forward-auth');
@@ -200,6 +182,10 @@ try {
   else if (options.case === 'cognito') await cognitoCase();
   else if (options.case === 'forward-auth') await forwardAuthCase();
   else if (options.case === 'server') await server();
+  else if (options.case === 'admin') {
+    const { adminReads } = await import('./admin-reads.js');
+    await send({ type: 'admin', results: await adminReads(w, options.seconds, options.warmupSeconds) });
+  }
   else throw new Error(`unknown case ${String(options.case)}`);
 } catch (error) {
   await fail(error);

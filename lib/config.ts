@@ -135,10 +135,17 @@ const envSchema = z.object({
   SECRETS_MIN_REFRESH_MS: integer(0, 600_000, 5_000),
   SECRETS_TIMEOUT_MS: integer(100, 30_000, 2_000),
   SECRETS_MANAGER_ENDPOINT: z.optional(issuerUrl),
+  // `extension`: through the AWS Parameters and Secrets Lambda Extension's local endpoint (README, "Cold starts").
+  SECRETS_SOURCE: z._default(z.enum(['secrets-manager', 'extension']), 'secrets-manager'),
+  // The extension's own setting (it listens there too); Lambda sets AWS_SESSION_TOKEN, the extension's request token.
+  PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: integer(1, 65_535, 2_773),
+  AWS_SESSION_TOKEN: z.optional(z.string().check(z.maxLength(8192))),
   CLAIMS_NAMESPACE: z._default(z.string().check(z.maxLength(200), z.regex(/^[\x21-\x7e]*$/, 'must be visible ASCII, e.g. https://citadel.example/')), ''),
   CLAIMS_MAX_BYTES: integer(256, 65_536, 4_096),
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
   METRICS_NAMESPACE: z._default(z.string().check(z.minLength(1)), 'Citadel/IamService'),
+  // Set per admin function by serverless/service-wide.cjs; checked against the route table by requireAdminOperation().
+  ADMIN_OPERATION: z.optional(z.string()),
 });
 
 export interface Config {
@@ -228,10 +235,15 @@ export interface Config {
     readonly minRefreshMs: number;
     readonly timeoutMs: number;
     readonly endpoint: string | undefined;
+    /** `extension`: read through the Parameters and Secrets Lambda Extension on localhost, not the SDK. */
+    readonly source: 'secrets-manager' | 'extension';
+    readonly extension: { readonly url: string; readonly sessionToken: string | undefined };
   };
   /** How gateway dialects put claims into tokens (lib/policy/claim-profile.ts). */
   readonly claims: { readonly namespace: string; readonly maxBytes: number };
   readonly bootstrapAdminSubject: string | undefined;
+  /** The admin API operation (a key of lib/admin/routes.ts) this function serves; unset outside the admin functions. */
+  readonly adminOperation: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly metricsNamespace: string;
 }
@@ -242,6 +254,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const parsed = z.safeParse(envSchema, present);
   const issues = [
     ...(present.DATABASE_URL || present.DATABASE_SECRET_ID ? [] : [{ path: 'DATABASE_URL', message: 'is required (or DATABASE_SECRET_ID naming the credentials secret)' }]),
+    ...(present.SECRETS_SOURCE === 'extension' && !present.AWS_SESSION_TOKEN
+      ? [{ path: 'AWS_SESSION_TOKEN', message: 'is required by SECRETS_SOURCE=extension (Lambda sets it; the extension checks it on every request)' }]
+      : []),
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => ({
@@ -308,9 +323,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       minRefreshMs: e.SECRETS_MIN_REFRESH_MS,
       timeoutMs: e.SECRETS_TIMEOUT_MS,
       endpoint: e.SECRETS_MANAGER_ENDPOINT,
+      source: e.SECRETS_SOURCE,
+      extension: { url: `http://localhost:${e.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT}`, sessionToken: e.AWS_SESSION_TOKEN },
     },
     claims: { namespace: e.CLAIMS_NAMESPACE, maxBytes: e.CLAIMS_MAX_BYTES },
     bootstrapAdminSubject: e.BOOTSTRAP_ADMIN_SUBJECT,
+    adminOperation: e.ADMIN_OPERATION,
     logLevel: e.LOG_LEVEL,
     metricsNamespace: e.METRICS_NAMESPACE,
   });
@@ -341,6 +359,16 @@ export function requireClientProvisioning(config: Config): string {
 export function requireIdpAdminApi(config: Config): string {
   if (!config.idp.adminApiUrl) throw new ConfigError([{ path: 'RAUTH_ADMIN_API_URL', message: 'is required by the client functions (admin API of R-Auth)' }]);
   return config.idp.adminApiUrl;
+}
+
+/**
+ * The operation an admin function serves: `operation` when the caller names one (the local front
+ * serves every operation from one process), else ADMIN_OPERATION; it must be one of `served`,
+ * the operations of the function's bundle (lib/admin/routes.ts).
+ */
+export function requireAdminOperation<O extends string>(config: Config, bundle: string, served: readonly O[], operation = config.adminOperation): O {
+  if (operation !== undefined && (served as readonly string[]).includes(operation)) return operation as O;
+  throw new ConfigError([{ path: 'ADMIN_OPERATION', message: `must name an operation of the ${bundle} bundle (${served.join(', ')}), not "${operation ?? ''}"` }]);
 }
 
 /** The IdP issuer, for functions that cannot run without one (the admin API). */

@@ -5,6 +5,9 @@
  * handler in a fresh Node process, as Lambda's init phase does — over COLD_START_RUNS (20)
  * processes. Imports open no connection (pools connect lazily), so no server is needed.
  * COLD_START_FUNCTIONS=enrich-token,forward-auth measures only those (names as in the table).
+ * The Secrets Manager SDK is loaded on a function's first secret read, not by its init
+ * (lib/adapters/aws/secrets-manager.ts): a last line gives what that import costs, measured the
+ * same way (the runtime's copy, from a function's directory), so neither figure hides it.
  * The table goes to stdout; a line per step (packaging, each function measured) to stderr as it
  * happens, so `npm run cold-start > result.txt` keeps only the table.
  */
@@ -22,7 +25,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'iam-cold-start-'));
 
 interface LambdaResource {
   Type: string;
-  Properties: { Handler?: string; Code?: { S3Key: string } };
+  Properties: { Handler?: string; Code?: { S3Key: string }; Environment?: { Variables?: Record<string, string> } };
 }
 
 const offline = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
@@ -42,6 +45,21 @@ const initEnv = {
   AWS_REGION: 'eu-west-1',
   LOG_LEVEL: 'error',
 };
+
+/** How long importing `specifier` takes in RUNS fresh Node processes started in `dir`, sorted. */
+function importTimes(dir: string, specifier: string, what: string, env: Record<string, string> = {}): number[] {
+  const times: number[] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    const result = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t));`],
+      { cwd: dir, env: { ...initEnv, ...env }, encoding: 'utf8' },
+    );
+    if (result.status !== 0) throw new Error(`${what}: init failed: ${result.stderr.slice(-600)}`);
+    times.push(Number(result.stdout));
+  }
+  return times.sort((a, b) => a - b);
+}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const started = performance.now();
@@ -68,9 +86,14 @@ try {
   if (unknown.length > 0) {
     throw new Error(`COLD_START_FUNCTIONS: no function ${unknown.join(', ')} in the package (it has ${packaged.map((r) => functionName(r.Properties.Handler!)).join(', ')})`);
   }
-  const functions = packaged.filter((r) => !ONLY || ONLY.includes(functionName(r.Properties.Handler!)));
+  // The admin functions share two bundles (functions/admin-api.ts, client-api.ts; each serves the
+  // operation its ADMIN_OPERATION names): one row per bundle.
+  const functions = packaged
+    .filter((r) => !ONLY || ONLY.includes(functionName(r.Properties.Handler!)))
+    .filter((r, index, all) => all.findIndex((other) => other.Properties.Handler === r.Properties.Handler) === index);
   progress(`packaged ${packaged.length} functions (${seconds(packaging)}); measuring ${functions.length}, ${RUNS} fresh Node processes each`);
   const rows: string[][] = [];
+  let sdkDir: string | undefined;
   for (const [index, fn] of functions.entries()) {
     const handler = fn.Properties.Handler!;
     const measuring = performance.now();
@@ -88,18 +111,9 @@ try {
     // The nodejs22.x runtime provides AWS SDK v3 on its module path; ours stands in for it.
     mkdirSync(path.join(dir, 'node_modules', '@aws-sdk'), { recursive: true });
     symlinkSync(path.join(root, 'node_modules/@aws-sdk/client-secrets-manager'), path.join(dir, 'node_modules/@aws-sdk/client-secrets-manager'));
-    const file = `./${handler.replace(/\.\w+$/, '.mjs')}`;
-    const times: number[] = [];
-    for (let run = 0; run < RUNS; run += 1) {
-      const result = spawnSync(
-        process.execPath,
-        ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`],
-        { cwd: dir, env: initEnv, encoding: 'utf8' },
-      );
-      if (result.status !== 0) throw new Error(`${handler}: init failed: ${result.stderr.slice(-600)}`);
-      times.push(Number(result.stdout));
-    }
-    times.sort((a, b) => a - b);
+    sdkDir ??= dir;
+    const operation = fn.Properties.Environment?.Variables?.ADMIN_OPERATION;
+    const times = importTimes(dir, `./${handler.replace(/\.\w+$/, '.mjs')}`, handler, operation ? { ADMIN_OPERATION: operation } : {});
     const row = [functionName(handler), (zip.length / 1024).toFixed(0), (bundleBytes / 1024).toFixed(0), percentile(times, 50).toFixed(1), percentile(times, 90).toFixed(1)];
     rows.push(row);
     progress(`[${index + 1}/${functions.length}] ${row[0]}: zip ${row[1]} KB, bundle ${row[2]} KB, init p50 ${row[3]} ms, p90 ${row[4]} ms (${seconds(measuring)})`);
@@ -108,10 +122,14 @@ try {
   const header = ['function', 'zip KB', 'bundle KB', `init p50 ms`, `init p90 ms`];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const sdk = sdkDir ? importTimes(sdkDir, '@aws-sdk/client-secrets-manager', 'the Secrets Manager SDK') : undefined;
   progress('done');
   console.log(`module initialization over ${RUNS} fresh Node ${process.version} processes per function`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+  if (sdk) {
+    console.log(`first secret read with SECRETS_SOURCE=secrets-manager adds the SDK import: p50 ${percentile(sdk, 50).toFixed(1)} ms, p90 ${percentile(sdk, 90).toFixed(1)} ms`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

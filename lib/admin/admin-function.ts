@@ -1,16 +1,19 @@
 /**
  * The admin API's function builder, on the one middleware stack: bearer-token authentication,
- * authorization from the route table (denials audited), path and query validation, If-Match,
- * Idempotency-Key and ETag. A function supplies its operation, body schema and use case.
+ * authorization from the route's access requirement (denials audited), path and query
+ * validation, If-Match, Idempotency-Key and ETag. `adminRoute` and `clientRoute` make the route
+ * table's entries (lib/admin/routes.ts): a route, its body schema and the use case serving it.
  */
-import type { AdminCaller } from './access.js';
+import type { Access, AdminCaller } from './access.js';
 import { authorize } from './access.js';
 import type { PageRequest } from './model.js';
 import type { IfMatch, MutationContext, Reply } from './mutation.js';
-import { ADMIN_ROUTES, type AdminOperation } from './routes.js';
 import { noQuery, pageQuery, pathParams } from './schemas.js';
 import { decodeCursor } from './views.js';
 import type { AccessTokenVerifier, AdminScopeReader, PolicyStore } from './ports.js';
+import type { ClientDeps } from './clients.js';
+import type { Deps } from './tenants.js';
+import type { ClaimsReader } from '../policy/ports.js';
 import { BadRequestError, PreconditionFailedError, PreconditionRequiredError, UnauthorizedError } from '../errors.js';
 import * as z from '../schema.js';
 import { BEARER_CHALLENGE, bearerToken } from '../http/bearer-token.js';
@@ -25,11 +28,55 @@ export interface AdminFunctionDeps extends HttpRuntime {
   store: Pick<PolicyStore, 'audit'>;
 }
 
+/** What the admin bundle's use cases get: the builder's parts, the policy store, events after commit, enrich-token's lookup. */
+export type AdminApp = AdminFunctionDeps & Deps & { store: PolicyStore; claims: ClaimsReader };
+/** What the client bundle's use cases get besides: the IdP (lib/wiring/clients.ts). */
+export type ClientApp = AdminApp & ClientDeps;
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A route as the table declares it. `lambda` names its function in serverless.yml (generated). */
+export interface RouteSpec<P extends string = string> {
+  method: Method;
+  path: P;
+  access: Access;
+  summary: string;
+  lambda: string;
+}
+
+/** A route table entry: the route, the bundle whose composition root serves it, and how. */
+export type AdminRoute = RouteSpec &
+  (
+    | { bundle: 'admin'; serve: (app: AdminApp, operation: string) => LambdaHttpHandler }
+    | { bundle: 'clients'; serve: (app: ClientApp, operation: string) => LambdaHttpHandler }
+  );
+
 /** The `{name}`s of a route's path, e.g. `'tenant' | 'role'` for `/tenants/{tenant}/roles/{role}`. */
 type PathParamNames<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | PathParamNames<Rest> : never;
 
-/** A route's validated path parameters, typed from the route table: every one is present. */
-export type RouteParams<O extends AdminOperation> = { readonly [N in PathParamNames<(typeof ADMIN_ROUTES)[O]['path']>]: string };
+/** A route's validated path parameters, typed from its path: every one is present. */
+export type RouteParams<P extends string> = { readonly [N in PathParamNames<P>]: string };
+
+type BodyOf<S> = S extends z.ZodMiniType ? z.infer<S> : undefined;
+type UseCase<A, P extends string, S> = (app: A, request: AdminRequest<BodyOf<S>, RouteParams<P>>) => Promise<Reply>;
+
+/** A route served by the admin bundle (no IdP calls). */
+export function adminRoute<const P extends string, S extends z.ZodMiniType | undefined = undefined>(
+  route: RouteSpec<P>,
+  spec: AdminFunctionSpec<S>,
+  use: UseCase<AdminApp, P, S>,
+) {
+  return { ...route, bundle: 'admin' as const, serve: (app: AdminApp, operation: string) => adminFunction(app, operation, route, spec, (request) => use(app, request)) };
+}
+
+/** A route served by the client bundle: it calls the IdP (registration, rotation, deletion). */
+export function clientRoute<const P extends string, S extends z.ZodMiniType | undefined = undefined>(
+  route: RouteSpec<P>,
+  spec: AdminFunctionSpec<S>,
+  use: UseCase<ClientApp, P, S>,
+) {
+  return { ...route, bundle: 'clients' as const, serve: (app: ClientApp, operation: string) => adminFunction(app, operation, route, spec, (request) => use(app, request)) };
+}
 
 export interface AdminRequest<B, P = Readonly<Record<string, string>>> {
   caller: AdminCaller;
@@ -49,25 +96,35 @@ export interface AdminFunctionSpec<S extends z.ZodMiniType | undefined> {
   idempotent?: boolean;
   /** How a body that fails the schema is worded (see HttpFunctionSpec.invalidBody). */
   invalidBody?: HttpFunctionSpec<S, AdminCaller>['invalidBody'];
+  /** A keyset-paginated list: the only routes that take `limit` and `cursor`. */
+  list?: boolean;
+  /** Schemas of path parameters that lib/admin/schemas.ts `pathParams` does not name (a resource's own). */
+  params?: Readonly<Record<string, z.ZodMiniType<string>>>;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const ETAG = /^"v(\d{1,9})"$/;
 const DEFAULT_PAGE = 50;
 
-export function adminFunction<O extends AdminOperation, S extends z.ZodMiniType | undefined = undefined>(
+export function adminFunction<P extends string, S extends z.ZodMiniType | undefined = undefined>(
   app: AdminFunctionDeps,
-  operation: O,
+  operation: string,
+  route: RouteSpec<P>,
   spec: AdminFunctionSpec<S>,
-  handler: (request: AdminRequest<S extends z.ZodMiniType ? z.infer<S> : undefined, RouteParams<O>>) => Promise<Reply>,
+  handler: (request: AdminRequest<BodyOf<S>, RouteParams<P>>) => Promise<Reply>,
 ): LambdaHttpHandler {
-  const route = ADMIN_ROUTES[operation];
-  if (!route?.access) throw new Error(`admin operation ${operation} has no access requirement`);
+  if (!route.access) throw new Error(`admin operation ${operation} has no access requirement`);
+  // Open to any valid token: only a read that names no tenant (lib/admin/access.ts).
+  if (route.access === 'authenticated' && (route.method !== 'GET' || route.path.includes('{'))) {
+    throw new Error(`admin operation ${operation}: access 'authenticated' is for a GET without path parameters`);
+  }
   const handlerName = route.path;
-  const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as keyof typeof pathParams);
-  const paramsSchema = z.strictObject(Object.fromEntries(names.map((n) => [n, pathParams[n]])));
-  // A list is a GET of a collection: the only routes that take `limit` and `cursor`.
-  const isList = route.method === 'GET' && !route.path.endsWith('}');
+  const schemas: Readonly<Record<string, z.ZodMiniType<string>>> = { ...pathParams, ...spec.params };
+  const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  const unknown = names.filter((n) => schemas[n] === undefined);
+  if (unknown.length > 0) throw new Error(`admin operation ${operation}: no schema for path parameter(s) ${unknown.join(', ')}`);
+  const paramsSchema = z.strictObject(Object.fromEntries(names.map((n) => [n, schemas[n]!])));
+  const isList = spec.list === true;
 
   return httpFunction(
     app,
@@ -106,7 +163,7 @@ export function adminFunction<O extends AdminOperation, S extends z.ZodMiniType 
       }
       const reply = await handler({
         caller: context.caller,
-        params: params as RouteParams<O>,
+        params: params as RouteParams<P>,
         body: context.body,
         page: { limit: query.limit ?? DEFAULT_PAGE, after },
         ifMatch: ifMatch(route.method, event.headers?.['if-match']),

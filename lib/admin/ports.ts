@@ -108,6 +108,20 @@ export interface IdempotencyKeys {
   complete(scope: string, key: string, response: StoredResponse): Promise<void>;
 }
 
+/** The store's connection as an adapter sees it; opaque to the use cases. */
+export interface StoreConnection {
+  readonly storeConnection: unique symbol;
+}
+
+/**
+ * A resource's own repository, declared with its use cases and built by its adapter
+ * (`postgresRepository(…)`): the store builds it on its connection, or on the transaction's, with
+ * `use` — so a new resource registers its repository nowhere else.
+ */
+export interface Repository<R> {
+  build(connection: StoreConnection): R;
+}
+
 export interface PolicyRepositories {
   tenants: TenantRepository;
   roles: RoleRepository;
@@ -116,6 +130,8 @@ export interface PolicyRepositories {
   audit: AuditLog;
   outbox: Outbox;
   idempotency: IdempotencyKeys;
+  /** `repository` on this connection (inside a transaction: on the transaction's). */
+  use<R>(repository: Repository<R>): R;
 }
 
 export interface TransactionOptions {

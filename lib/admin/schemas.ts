@@ -10,7 +10,7 @@ export const roleName = z.string().check(
 export const subject = z.string().check(z.minLength(1), z.maxLength(255), z.visibleText);
 const name = z.string().check(z.minLength(1), z.maxLength(200), z.displayText);
 const description = z.string().check(z.maxLength(1000), z.displayText);
-const permission = z.string().check(
+export const permission = z.string().check(
   z.regex(/^[A-Za-z0-9*][A-Za-z0-9_.:*/-]{0,127}$/, 'must be a permission such as invoices:read (letters, digits, _ . : * / -)'),
 );
 const status = z.enum(['active', 'suspended']);

@@ -43,8 +43,10 @@ export function build(env: Env): Runtime {
   const log = createLogger(config.logLevel, { service: 'iam-service' });
   const metrics = createMetrics(config.metricsNamespace);
   const ids = Object.values(config.secrets.ids).filter(Boolean);
-  const { ttlSeconds, minRefreshMs, timeoutMs, endpoint } = config.secrets;
-  const store = ids.length > 0 ? secretsManagerStore({ ttlSeconds, minRefreshIntervalMs: minRefreshMs, timeoutMs, endpoint, log }) : undefined;
+  const { ttlSeconds, minRefreshMs, timeoutMs, endpoint, source, extension } = config.secrets;
+  // loadConfig refuses SECRETS_SOURCE=extension without AWS_SESSION_TOKEN.
+  const viaExtension = source === 'extension' ? { url: extension.url, sessionToken: extension.sessionToken ?? '' } : undefined;
+  const store = ids.length > 0 ? secretsManagerStore({ ttlSeconds, minRefreshIntervalMs: minRefreshMs, timeoutMs, endpoint, extension: viaExtension, log }) : undefined;
   const creds = credentials(config, store);
   const connect = (url: string | undefined) => createDatabase({ ...config.database, url, credentials: creds.database, log, metrics });
   const db = connect(config.database.url);

@@ -10,11 +10,11 @@ import type { ClientDeps } from '../admin/clients.js';
 import { inventoryClient } from '../adapters/oidc/inventory-client.js';
 import { registrationClient, type IdpHttpOptions, type RegistrationCredentials } from '../adapters/oidc/registration-client.js';
 import { clientCredentialsRegistration } from '../adapters/oidc/registration-credential.js';
-import { type AdminRuntime, adminRuntime } from './admin.js';
+import { type AdminRuntime, adminRuntime, routeOf } from './admin.js';
+import type { LambdaHttpHandler } from '../http/stack.js';
 import { processEnv, requireClientProvisioning, requireIdpAdminApi } from '../config.js';
 import { tokenSealer } from '../crypto/token-sealer.js';
-import type { Env } from './base.js';
-import { startOrExplain } from './base.js';
+import { type Env, runtime, startOrExplain } from './base.js';
 import { SecretUnavailableError } from '../secrets/ports.js';
 import { type IdpConnection, idpConnection } from './idp.js';
 
@@ -33,6 +33,12 @@ export function clientRuntime(env: Env = processEnv()): ClientRuntime {
     return { ...base, idp: client, inventory, sealer: tokenSealer(base.credentials.clientTokenKeys) };
   });
   return current;
+}
+
+/** The client bundle's handler of `operation` (by default the function's ADMIN_OPERATION): the operations that call the IdP. */
+export function clientHandler(operation?: string, env: Env = processEnv()): LambdaHttpHandler {
+  const route = routeOf(runtime(env).config, 'clients', operation);
+  return route.serve(clientRuntime(env), route.operation);
 }
 
 /** The reconcile function's composition: the client functions' (it needs the same parts). */

@@ -3,6 +3,7 @@
  * with the status each must get. A route added to ADMIN_ROUTES without an entry here fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Access } from '../../lib/admin/access.js';
 import { ADMIN_ROUTES, type AdminOperation } from '../../lib/admin/routes.js';
 import { addRole, mapSubject } from '../support/policy-fixture.js';
 import { type AdminStack, PERSONAS, type Persona, startAdminStack } from '../support/admin-stack.js';
@@ -44,6 +45,9 @@ const CASES: Record<AdminOperation, Case> = {
   listUsers: { ok: 200, request: async (_s, t) => ({ path: { tenant: t } }) },
   getUser: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, subject: await user(s, t, n) } }) },
   deleteUser: { ok: 204, request: async (s, t, n) => ({ path: { tenant: t, subject: await user(s, t, n) } }) },
+  explainUser: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, subject: await user(s, t, n) } }) },
+  explainClient: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) } }) },
+  whoHas: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, permission: `x:${n}:*` } }) },
   createClient: { ok: 201, request: async (_s, t, n) => ({ path: { tenant: t }, body: { client_name: `new-client-${n}` } }) },
   listClients: { ok: 200, request: async (_s, t) => ({ path: { tenant: t } }) },
   getClient: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) } }) },
@@ -52,10 +56,11 @@ const CASES: Record<AdminOperation, Case> = {
   rotateClientSecret: { ok: 200, request: async (s, t, n) => ({ path: { tenant: t, client: await client(s, t, n) } }) },
   listTenantAudit: { ok: 200, request: async (_s, t) => ({ path: { tenant: t } }) },
   listAudit: { ok: 200, request: async () => ({ path: {} }) },
+  whoAmI: { ok: 200, request: async () => ({ path: {} }) },
 };
 
 /** What each persona gets on a route of the given access level (acting on tenant `acme`). */
-function expected(persona: Persona, access: 'platform' | 'tenant', ok: number): number {
+function expected(persona: Persona, access: Access, ok: number): number {
   switch (persona) {
     case 'none':
     case 'bad':
@@ -63,11 +68,11 @@ function expected(persona: Persona, access: 'platform' | 'tenant', ok: number): 
     case 'wrongKey':
       return 401;
     case 'user':
-      return 403;
+      return access === 'authenticated' ? ok : 403;
     case 'otherTenantAdmin':
-      return access === 'tenant' ? 404 : 403;
+      return access === 'authenticated' ? ok : access === 'tenant' ? 404 : 403;
     case 'tenantAdmin':
-      return access === 'tenant' ? ok : 403;
+      return access === 'platform' ? 403 : ok;
     case 'platformAdmin':
       return ok;
   }
@@ -99,6 +104,12 @@ describe('admin API authorization matrix', () => {
     expect({ status: answer.status }).toEqual({ status: expected(persona, route.access, CASES[operation].ok) });
     if (answer.status >= 400) expect(answer.headers.get('content-type')).toBe('application/problem+json');
     if (answer.status === 401) expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('opens only GET /me to any authenticated caller', () => {
+    // A route open to every valid token is a deliberate decision: adding one fails here first.
+    const open = Object.entries(ADMIN_ROUTES).filter(([, route]) => route.access === 'authenticated');
+    expect(open.map(([operation, route]) => `${operation} ${route.method} ${route.path}`)).toEqual(['whoAmI GET /me']);
   });
 
   it('audits every denied request with the actor, counted per action and minute', async () => {

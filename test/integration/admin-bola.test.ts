@@ -15,7 +15,7 @@ import { addRole, mapSubject } from '../support/policy-fixture.js';
 import { expectProblem } from '../support/problem.js';
 
 /** globex's resources, created by the fixtures; none of these names exists in acme. */
-const GLOBEX = { tenant: 'globex', role: 'globex-secret-role', subject: 'globex-only-user' };
+const GLOBEX = { tenant: 'globex', role: 'globex-secret-role', subject: 'globex-only-user', permission: 'globex:secrets:read' };
 const ACME_ADMIN = 'acme-admin';
 /** Stand-ins for values only known once the fixtures exist (the IdP issues client ids). */
 const GLOBEX_ID = 'GLOBEX_ID';
@@ -141,13 +141,16 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     ];
   });
   const platformOnly: Case[] = routes
-    .filter(([, route]) => !route.path.includes('{tenant}'))
+    .filter(([, route]) => route.access === 'platform' && !route.path.includes('{tenant}'))
     .map(([operation]) => ({ name: `${operation} (a platform route)`, operation, params: GLOBEX, status: 403, denied: true }));
   // acme's own path with a role, subject or client that exists only in globex. PUT of a user is
   // left out on purpose: a subject is the IdP's global `sub`, and mapping it into acme is
-  // legitimate (see the test on globex's client below).
+  // legitimate (see the test on globex's client below). So are explaining a subject and asking
+  // who holds a permission: they answer 200 for any subject or permission (no roles, no holders),
+  // a foreign one exactly as one never seen (test/integration/admin-access.test.ts).
+  const answersAnyObject = new Set<AdminOperation>(['putUser', 'explainUser', 'whoHas']);
   const foreignObject: Case[] = routes
-    .filter(([operation, route]) => route.access === 'tenant' && hasObjectParam(route) && operation !== 'putUser')
+    .filter(([operation, route]) => route.access === 'tenant' && hasObjectParam(route) && !answersAnyObject.has(operation))
     .map(([operation]) => ({
       name: `${operation} on acme's path with globex's object`,
       operation,
@@ -244,6 +247,19 @@ describe('admin API object-level authorization (cross-tenant swaps)', () => {
     expect(await stack.call('tenantAdmin', 'PUT', path, { roles: ['viewer'] })).toMatchObject({ status: 409, json: { type: 'urn:citadel:iam:problem:subject-is-client' } });
     expect(await enrich(asItsOwnToken)).toEqual(globexClaims);
     expect(await enrich({ subject: globexClient.client_id })).toEqual(globexClaims);
+  });
+
+  it("answers acme's admin on /me with acme alone, whatever the request names, writing nothing", async () => {
+    const before = await snapshot(stack.db);
+    const mark = await auditHighWater(stack.db);
+    const me = await stack.call('tenantAdmin', 'GET', '/me');
+    expect(me.status).toBe(200);
+    expect(me.json).toEqual({ subject: ACME_ADMIN, platform_admin: false, tenants: ['acme'] });
+    // No way to ask about someone else: /me takes no query, and its path has no parameter.
+    for (const query of ['tenant=globex', `subject=${GLOBEX.subject}`, 'tenants=globex']) expectProblem(await stack.call('tenantAdmin', 'GET', `/me?${query}`), 400);
+    expect((await stack.call('tenantAdmin', 'GET', '/me/globex')).status).toBe(404);
+    expect(await snapshot(stack.db)).toEqual(before);
+    expect(await auditSince(stack.db, mark)).toEqual([]);
   });
 
   it('answers a foreign tenant exactly as it answers a tenant that does not exist', async () => {

@@ -1,6 +1,7 @@
 /**
  * Bounded input, fuzzed: 1,000 generated requests per route family (enrich-token in each of its
- * three dialects, tenants, roles, users, clients, audit), invoked in-process on the real handlers
+ * three dialects, tenants, roles, users, clients, access explained and who-has, audit, and
+ * GET /me with the bearer token itself fuzzed), invoked in-process on the real handlers
  * (real PostgreSQL, real dev-IdP tokens). The inputs lean on what used to break or slip through:
  * nesting thousands deep (also followed by a NUL), invisible and bidi characters, lone
  * surrogates, huge numbers, duplicate keys, NULs, in bodies, path parameters and query strings.
@@ -13,7 +14,7 @@ import fc from 'fast-check';
 import { ADMIN_ROUTES, type AdminOperation } from '../../lib/admin/routes.js';
 import type { LambdaHttpHandler } from '../../lib/http/stack.js';
 import { buildHttpEvent, lambdaContext } from '../../local/http-front.js';
-import { load } from '../../local/routes.js';
+import { load, loadAdmin } from '../../local/routes.js';
 import { type AdminStack, ENRICH_KEY, type Persona, startAdminStack } from '../support/admin-stack.js';
 
 const RUNS = 1_000;
@@ -96,6 +97,8 @@ interface FuzzRequest {
   /** An admin operation, or enrich-token. */
   route: AdminOperation | 'enrichToken';
   persona?: Persona;
+  /** The Authorization header as sent, instead of the persona's. */
+  authorization?: string;
   params?: Record<string, string>;
   query?: string;
   body?: string;
@@ -178,6 +181,25 @@ const FAMILIES: Record<string, fc.Arbitrary<FuzzRequest>> = {
     fc.tuple(persona, param('acme'), text).map(([p, tenant, client]) => op('getClient', { persona: p, params: { tenant, client } })),
     fc.tuple(persona, param('acme', 'globex'), queryText).map(([p, tenant, query]) => op('listClients', { persona: p, params: { tenant }, query })),
   ),
+  // Access explained and who-has: permissions (wildcards, traversal, encoded junk) in the path.
+  access: fc.oneof(
+    fc.tuple(persona, param('acme', 'globex'), param('acme-user', 'fz-user', '../globex'), queryText).map(([p, tenant, subject, query]) =>
+      op('explainUser', { persona: p, params: { tenant, subject }, query }),
+    ),
+    fc.tuple(persona, param('acme', 'globex'), text).map(([p, tenant, client]) => op('explainClient', { persona: p, params: { tenant, client } })),
+    fc
+      .tuple(persona, param('acme', 'globex'), param('iam:*', '*', 'docs:read', 'docs:*', '../../audit', 'a%2Fb', '%00', ':*', 'x'.repeat(200)), queryText)
+      .map(([p, tenant, permission, query]) => op('whoHas', { persona: p, params: { tenant, permission }, query })),
+  ),
+  // Who am I: the only route any token may call, so the token is what gets fuzzed, JWT-shaped or not.
+  me: fc.oneof(
+    fc.tuple(persona, queryText).map(([p, query]) => op('whoAmI', { persona: p, query })),
+    fc.tuple(fc.constantFrom('Bearer ', 'bearer ', 'Basic ', 'Bearer  ', ''), text).map(([scheme, token]) => op('whoAmI', { authorization: scheme + token })),
+    fc
+      .tuple(rawValue, rawValue, text, fc.constantFrom('', '.', '..x'))
+      .map(([header, payload, signature, tail]) => [header, payload, signature].map((part) => Buffer.from(part).toString('base64url')).join('.') + tail)
+      .map((token) => op('whoAmI', { authorization: `Bearer ${token}` })),
+  ),
   audit: fc.oneof(
     fc.tuple(persona, param('acme', 'globex'), queryText).map(([p, tenant, query]) => op('listTenantAudit', { persona: p, params: { tenant }, query })),
     fc.tuple(persona, queryText).map(([p, query]) => op('listAudit', { persona: p, query })),
@@ -199,7 +221,11 @@ describe('every route family under hostile input', () => {
     const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(wellFormed(params[name] ?? '')));
     const headers: Record<string, string> = {
       ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(req.route === 'enrichToken' ? { 'x-api-key': ENRICH_KEY } : stack.headers(req.persona ?? 'platformAdmin')),
+      ...(req.route === 'enrichToken'
+        ? { 'x-api-key': ENRICH_KEY }
+        : req.authorization !== undefined
+          ? { authorization: req.authorization }
+          : stack.headers(req.persona ?? 'platformAdmin')),
       ...(route.method === 'PATCH' ? { 'if-match': '*' } : {}),
     };
     // The path parameters reach the function as sent (lone surrogates included), as a front that decodes them would pass them on.
@@ -212,7 +238,7 @@ describe('every route family under hostile input', () => {
   beforeAll(async () => {
     stack = await startAdminStack();
     handlers.set('enrichToken', await load('enrich-token'));
-    for (const [operation, route] of Object.entries(ADMIN_ROUTES)) handlers.set(operation, await load(route.file));
+    for (const operation of Object.keys(ADMIN_ROUTES) as AdminOperation[]) handlers.set(operation, await loadAdmin(operation));
   }, 60_000);
   afterAll(async () => {
     if (process.env.FUZZ_REPORT) writeFileSync(process.env.FUZZ_REPORT, JSON.stringify(report, null, 2));

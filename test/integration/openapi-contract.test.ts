@@ -133,16 +133,20 @@ describe('openapi.yaml', () => {
 
     it('documents a problem for 400, 401, 403 and 5xx on every operation that takes input and a caller, and 404 wherever a tenant is named', () => {
       const missing: string[] = [];
+      const promised: string[] = [];
       for (const { operationId, path, operation } of contract.operations()) {
         const statuses = Object.keys(operation.responses as object);
+        // Any valid token may call an `authenticated` operation: it cannot answer 403.
+        const open = operation['x-access'] === 'authenticated';
+        if (open && statuses.includes('403')) promised.push(`${operationId} 403`);
         // The IdP health probe takes no input and no credentials: it can only pass, fail or break.
         const wanted =
           operationId === 'idpHealth'
             ? ['200', '503', '500']
-            : ['400', '401', '500', '503', ...(operationId === 'enrichToken' ? ['403', '404'] : ['403']), ...(path.includes('{tenant}') ? ['404'] : [])];
+            : ['400', '401', '500', '503', ...(operationId === 'enrichToken' ? ['403', '404'] : open ? [] : ['403']), ...(path.includes('{tenant}') ? ['404'] : [])];
         for (const status of wanted) if (!statuses.includes(status)) missing.push(`${operationId} ${status}`);
       }
-      expect(missing).toEqual([]);
+      expect({ missing, promised }).toEqual({ missing: [], promised: [] });
     });
 
     it('uses only HTTP methods as operation keys', () => {
@@ -411,6 +415,41 @@ describe('openapi.yaml', () => {
       expect(contract.drain()).toEqual([]);
     });
 
+    it('answers the access explanations and who-has as documented', async () => {
+      const createdTenant = await call('createTenant', admin, { body: { slug: 'oas-access', name: 'Access' } });
+      expectStatus(createdTenant, 201);
+      const tenant = { tenant: 'oas-access' };
+      expectStatus(await call('createRole', admin, { params: tenant, body: { name: 'reader', permissions: ['reports:read', 'reports:*'] } }), 201);
+      expectStatus(await call('putUser', admin, { params: { ...tenant, subject: 'carol' }, body: { roles: ['reader'] } }), 201);
+      await mapSubject(stack.db, createdTenant.json.id, 'oas-access-machine', [], 'client');
+
+      const explained = await call('explainUser', admin, { params: { ...tenant, subject: 'carol' } });
+      expectStatus(explained, 200);
+      expect(explained.json.permissions).toEqual([
+        { permission: 'reports:*', roles: ['reader'] },
+        { permission: 'reports:read', roles: ['reader'] },
+      ]);
+      expect(explained.json.enrich_token).toEqual({ request: { subject: 'carol', tenant: 'oas-access' }, status: 200, type: null });
+      const unmapped = await call('explainUser', 'tenantAdmin', { params: { tenant: 'acme', subject: 'nobody-here' } });
+      expectStatus(unmapped, 200);
+      expect(unmapped.json).toMatchObject({ subject_type: null, roles: [], enrich_token: { status: 404, type: 'urn:citadel:iam:problem:subject-not-found' } });
+      expectStatus(await call('explainUser', admin, { params: { ...tenant, subject: 'oas-access-machine' } }), 404);
+      expectStatus(await call('explainUser', admin, { params: { tenant: 'oas-absent', subject: 'carol' } }), 404);
+      expectStatus(await call('explainUser', admin, { params: { ...tenant, subject: 'carol' }, query: { limit: '1' } }), 400);
+
+      const client = await call('explainClient', admin, { params: { ...tenant, client: 'oas-access-machine' } });
+      expectStatus(client, 200);
+      expect(client.json).toMatchObject({ subject_type: 'client', roles: [], enrich_token: { status: 200 } });
+      expectStatus(await call('explainClient', admin, { params: { ...tenant, client: 'carol' } }), 404);
+
+      const holders = await call('whoHas', admin, { params: { ...tenant, permission: 'reports:export' }, query: { limit: '1' } });
+      expectStatus(holders, 200);
+      expect(holders.json).toEqual({ permission: 'reports:export', items: [{ subject: 'carol', subject_type: 'user', roles: ['reader'] }], next_cursor: null });
+      expectStatus(await call('whoHas', admin, { params: { ...tenant, permission: 'reports read' } }), 400);
+      expectStatus(await call('whoHas', admin, { params: { ...tenant, permission: 'reports:read' }, query: { cursor: 'not-a-cursor' } }), 400);
+      expect(contract.drain()).toEqual([]);
+    });
+
     it('answers the audit reads as documented', async () => {
       const tenantTrail = await call('listTenantAudit', 'tenantAdmin', { params: { tenant: 'acme' }, query: { limit: '1' } });
       expectStatus(tenantTrail, 200);
@@ -445,6 +484,23 @@ describe('openapi.yaml', () => {
       expectStatus(await call('createClient', 'user', { params: { tenant: 'acme' }, body: { client_name: 'x' } }), 403);
       expectStatus(await call('getClient', 'otherTenantAdmin', { params: { tenant: 'acme', client: 'any-client' } }), 404);
       expectStatus(await call('rotateClientSecret', 'otherTenantAdmin', { params: { tenant: 'acme', client: 'any-client' } }), 404);
+      expect(contract.drain()).toEqual([]);
+    });
+
+    it('answers who the caller is as documented', async () => {
+      const scopes = [];
+      for (const persona of ['platformAdmin', 'tenantAdmin', 'user'] as const) {
+        const answer = await call('whoAmI', persona);
+        expectStatus(answer, 200);
+        scopes.push(answer.json);
+      }
+      expect(scopes).toEqual([
+        { subject: expect.any(String), platform_admin: true, tenants: ['platform'] },
+        { subject: 'acme-admin', platform_admin: false, tenants: ['acme'] },
+        { subject: 'acme-user', platform_admin: false, tenants: [] },
+      ]);
+      for (const persona of ['none', 'bad', 'expired', 'wrongKey'] as const) expectStatus(await call('whoAmI', persona), 401);
+      expectStatus(await call('whoAmI', 'tenantAdmin', { query: { tenant: 'globex' } }), 400);
       expect(contract.drain()).toEqual([]);
     });
 

@@ -8,8 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { secretsManagerStore, type SecretsManagerStoreOptions } from '../../lib/adapters/aws/secrets-manager.js';
 import { createLogger } from '../../lib/observability/logger.js';
-import { SecretUnavailableError } from '../../lib/secrets/ports.js';
-import { type SecretsManagerStandIn, standInOptions, startSecretsManager } from '../support/secrets-manager.js';
+import { type SecretsManagerStandIn, standInOptions, startSecretsManager, unavailable } from '../support/secrets-manager.js';
 
 let sm: SecretsManagerStandIn;
 let lines: string[];
@@ -38,15 +37,6 @@ function secret(value?: string): string {
   const id = `iam/test-${idCounter}`;
   if (value !== undefined) sm.put(id, value);
   return id;
-}
-
-async function unavailable(read: Promise<unknown>): Promise<SecretUnavailableError> {
-  const error = await read.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SecretUnavailableError);
-  return error as SecretUnavailableError;
 }
 
 describe('reading', () => {

@@ -107,7 +107,8 @@ describe('serverless package', () => {
 
   it('keeps every log group (the functions’ and the HTTP API access log) for 365 days', () => {
     const logGroups = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups.length).toBe(30);
+    // One per function (the route table's and the seven others) and the HTTP API's access log.
+    expect(logGroups.length).toBe(Object.keys(ADMIN_ROUTES).length + 7 + 1);
     for (const group of logGroups) expect(group.Properties['RetentionInDays']).toBe(365);
   });
 
@@ -122,11 +123,15 @@ describe('serverless package', () => {
     // Slices only: a failed match against the whole minified bundle would print all of it.
     expect(source.slice(0, 200)).toMatch(/^import\s*\{\s*createRequire\b.*\(import\.meta\.url\)/);
     expect(source.slice(-200)).toMatch(/\/\/# sourceMappingURL=enrich-token\.mjs\.map\s*$/);
-    // Static imports/re-exports left in the bundle: Node built-ins and the Secrets Manager client,
-    // which the Lambda runtime provides; everything else is inlined.
+    // Static imports/re-exports left in the bundle: Node built-ins only; everything else is inlined,
+    // except the Secrets Manager client, which the Lambda runtime provides and the first secret
+    // read imports (a dynamic import, so module init never loads it).
     const staticImport = /\b(?:import|export)\s*(?:[\w$*{}\s,]*?\s*from\s*)?["']([^"']+)["']/g;
     const specifiers = [...source.matchAll(staticImport)].map((match) => match[1]!);
-    expect([...new Set(specifiers.filter((specifier) => !isBuiltin(specifier)))]).toEqual(['@aws-sdk/client-secrets-manager']);
+    expect([...new Set(specifiers.filter((specifier) => !isBuiltin(specifier)))]).toEqual([]);
+    const dynamicImport = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
+    const loadedLater = [...source.matchAll(dynamicImport)].map((match) => match[1]!).filter((specifier) => !isBuiltin(specifier));
+    expect([...new Set(loadedLater)]).toEqual(['@aws-sdk/client-secrets-manager']);
   });
 
   it('keeps the admin API’s and the relay’s libraries (jose, nats.ws) out of the enrich-token bundle', async () => {
@@ -179,13 +184,28 @@ describe('serverless package', () => {
     expect(routes).toEqual([...Object.values(ADMIN_ROUTES).map((r) => `${r.method} ${r.path}`), ...system].sort());
     const integrations = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Integration');
     const targets = integrations.map((r) => JSON.stringify(r.Properties['IntegrationUri']));
-    for (const route of Object.values(ADMIN_ROUTES)) {
-      const [id] = [...handlers].find(([, handler]) => handler === `functions/${route.file}.handler`) ?? [];
-      expect({ route: route.path, method: route.method, function: id ?? 'missing' }).toEqual(
-        expect.objectContaining({ function: expect.stringMatching(/LambdaFunction$/) }),
-      );
-      expect(targets.some((target) => target.includes(id!))).toBe(true);
+    // Each operation its own function, named by the table, built by its bundle's entry for the
+    // operation its ADMIN_OPERATION names; its route integrates that function and no other.
+    for (const [operation, route] of Object.entries(ADMIN_ROUTES)) {
+      const id = `${route.lambda[0]!.toUpperCase()}${route.lambda.slice(1)}LambdaFunction`;
+      const fn = template.Resources[id];
+      expect({ operation, handler: handlers.get(id), variable: fn && variablesOf(fn)['ADMIN_OPERATION'] }).toEqual({
+        operation,
+        handler: route.bundle === 'clients' ? 'functions/client-api.handler' : 'functions/admin-api.handler',
+        variable: operation,
+      });
+      const routeResource = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties['RouteKey'] === `${route.method} ${route.path}`)!;
+      const integration = JSON.stringify(routeResource.Properties['Target']);
+      expect(targets.filter((target) => target.includes(`"${id}"`)).length).toBe(1);
+      expect(integration).toContain(`${route.lambda[0]!.toUpperCase()}${route.lambda.slice(1)}`);
     }
+    expect(new Set(Object.values(ADMIN_ROUTES).map((r) => r.lambda)).size).toBe(Object.keys(ADMIN_ROUTES).length);
+  });
+
+  it('packages a zip per admin function', async () => {
+    const zips = await readdir(packageDir);
+    const admin = Object.values(ADMIN_ROUTES).map((r) => `${r.lambda}.zip`);
+    expect(zips).toEqual(expect.arrayContaining(admin));
   });
 
   const functions = () => Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
@@ -200,7 +220,7 @@ describe('serverless package', () => {
   });
 
   it('hands each secret’s name to the functions that use it only', () => {
-    const writers = ['client-create', 'client-update', 'client-delete', 'client-rotate-secret', 'client-reconcile'];
+    const writers = ['client-api', 'client-reconcile'];
     for (const fn of functions()) {
       const handler = String(fn.Properties['Handler']);
       const file = handler.replace(/^functions\/|\.\w+$/g, '');

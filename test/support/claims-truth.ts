@@ -33,3 +33,6 @@ export const HOMELESS = `
 export const homeDrift = (db: Queryable) => db.query('test.home_drift', HOMELESS);
 
 export const drift = (db: Queryable) => db.query('test.drift', `(${TRUTH} EXCEPT ${READ_MODEL}) UNION ALL (${READ_MODEL} EXCEPT ${TRUTH})`);
+
+/** Both checks at once: the read model's drift from the truth and the subjects the home rule misses. */
+export const inconsistencies = async (db: Queryable) => ({ drift: await drift(db), homeless: await homeDrift(db) });

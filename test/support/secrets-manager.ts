@@ -7,8 +7,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from '@jest/globals';
 import type { SecretsManagerStoreOptions } from '../../lib/adapters/aws/secrets-manager.js';
 import type { Logger } from '../../lib/observability/logger.js';
+import { SecretUnavailableError } from '../../lib/secrets/ports.js';
 
 export type SecretsManagerBehaviour = 'honest' | 'down' | 'hang';
 
@@ -125,4 +127,14 @@ function body(req: IncomingMessage): Promise<string> {
 function answer(res: ServerResponse, status: number, payload: unknown): void {
   res.writeHead(status, { 'content-type': JSON_11 });
   res.end(JSON.stringify(payload));
+}
+
+/** What a read that must fail failed with: a SecretUnavailableError (whichever reader the store has). */
+export async function unavailable(read: Promise<unknown>): Promise<SecretUnavailableError> {
+  const error = await read.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SecretUnavailableError);
+  return error as SecretUnavailableError;
 }

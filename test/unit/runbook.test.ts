@@ -14,6 +14,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type ScalarTag } from 'yaml';
@@ -98,13 +99,25 @@ const secretNames = unique(all(runbook, new RegExp(`iam-service/${STAGE}/([a-z0-
 
 const cfnScalar = (tag: string): ScalarTag => ({ tag, resolve: (value: string) => ({ [tag.slice(1)]: value }) });
 interface ServerlessYml {
+  custom: { serviceWide: { alarmCoverage: string[]; routeFunctions: { bundles: Record<string, { alarmGroup: string; alarmWith?: string[] }> } } };
   params: { default: Record<string, unknown> };
   provider: { environment: Record<string, unknown> };
   functions: Record<string, { environment?: Record<string, unknown> }>;
   resources: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 }
 const serverless = parse(read('serverless.yml'), { merge: true, customTags: [cfnScalar('!Ref'), cfnScalar('!Sub')] }) as ServerlessYml;
-const functionNames = Object.keys(serverless.functions);
+/** The admin API's functions and their alarms, generated at package time (serverless/service-wide.cjs). */
+const serviceWide = createRequire(import.meta.url)('../../serverless/service-wide.cjs') as {
+  routeAlarmGroups(byBundle: Map<string, string[]>, bundles: ServerlessYml['custom']['serviceWide']['routeFunctions']['bundles']): Array<{ name: string }>;
+};
+const routeFunctions = Object.values(ADMIN_ROUTES).map((route) => route.lambda);
+const routeAlarms = serviceWide
+  .routeAlarmGroups(
+    new Map(Object.keys(serverless.custom.serviceWide.routeFunctions.bundles).map((bundle) => [bundle, Object.values(ADMIN_ROUTES).filter((r) => r.bundle === bundle).map((r) => r.lambda)])),
+    serverless.custom.serviceWide.routeFunctions.bundles,
+  )
+  .flatMap((group) => serverless.custom.serviceWide.alarmCoverage.map((metric) => `${group.name}-lambda-${metric.toLowerCase()}`));
+const functionNames = [...Object.keys(serverless.functions), ...routeFunctions];
 const params = serverless.params.default;
 const STAGE_PREFIX = 'iam-service-${sls:stage}';
 
@@ -113,10 +126,11 @@ const namedResources = Object.values(serverless.resources.Resources).flatMap((re
   Object.entries(resource.Properties ?? {})
     .filter(([key, value]) => key.endsWith('Name') && typeof value === 'string' && value.startsWith(`${STAGE_PREFIX}-`))
     .map(([, value]) => (value as string).slice(STAGE_PREFIX.length + 1)),
-);
+).concat(routeAlarms);
 const alarmNames = Object.values(serverless.resources.Resources)
   .filter((resource) => resource.Type === 'AWS::CloudWatch::Alarm')
-  .map((resource) => String(resource.Properties?.AlarmName).slice(STAGE_PREFIX.length + 1));
+  .map((resource) => String(resource.Properties?.AlarmName).slice(STAGE_PREFIX.length + 1))
+  .concat(routeAlarms);
 
 const configSource = read('lib/config.ts');
 const envSchema = /const envSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(configSource)?.[1] ?? '';

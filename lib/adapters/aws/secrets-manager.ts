@@ -1,23 +1,30 @@
 /**
- * SecretStore on AWS Secrets Manager, through Powertools' SecretsProvider (a TTL cache that
- * loads lazily and starts no timers). Invariants:
+ * SecretStore on AWS Secrets Manager, through Powertools' parameters cache (BaseProvider: a TTL
+ * cache that loads lazily and starts no timers) over one of two readers:
  *
- * - One GetSecretValue per secret id at a time: reads that reach the network together share it.
+ * - `secrets-manager` (default): GetSecretValue with the AWS SDK. The SDK is imported on the first
+ *   read, not at cold start: it is most of a function's module init (README, "Cold starts").
+ * - `extension`: the AWS Parameters and Secrets Lambda Extension's local endpoint
+ *   (`GET /secretsmanager/get?secretId=…` with `X-Aws-Parameters-Secrets-Token`), which answers
+ *   GetSecretValue's JSON; the SDK is never loaded.
+ *
+ * Invariants, whichever reader:
+ *
+ * - One read per secret id at a time: reads that reach the reader together share it.
  * - `fresh` forces a re-read at most once per `minRefreshIntervalMs` per id, counting every
  *   request for that id; inside the interval it is an ordinary cached read. A spray of unknown
  *   API keys therefore costs Secrets Manager at most one request per interval.
  * - A *fresh* read that fails while the cached value is still within its TTL returns that value:
  *   freshness is best effort, and a Secrets Manager blip must neither break requests that work
  *   nor turn an unknown API key's 401 into a 503. No value is ever served past its TTL.
- * - Every request is bounded: `timeoutMs` to connect and to answer, at most 2 attempts.
+ * - Every request is bounded: `timeoutMs` to connect and to answer (the SDK: at most 2 attempts).
  * - A failure is a SecretUnavailableError with a short reason, and each failed request logs one
  *   warn line naming the secret id and reason, never a value.
  *
  * In Lambda, region and credentials come from the environment: leave those options undefined.
  */
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { SecretsGetOptions } from '@aws-lambda-powertools/parameters/secrets/types';
-import { SecretsManagerClient, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
+import type { SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../observability/logger.js';
 import { type SecretStore, SecretUnavailableError } from '../../secrets/ports.js';
 
@@ -28,21 +35,21 @@ export interface SecretsManagerStoreOptions {
   endpoint?: string | undefined;
   region?: string | undefined;
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Read through the Parameters and Secrets Lambda Extension instead of the SDK. */
+  extension?: { url: string; sessionToken: string } | undefined;
   log: Logger;
 }
 
+/** One network read of a secret, and a short reason for its failures. */
+interface SecretReader {
+  read(secretId: string): Promise<string | Uint8Array | undefined>;
+  reasonOf(error: unknown): string;
+}
+
 export function secretsManagerStore(options: SecretsManagerStoreOptions): SecretStore {
-  const { ttlSeconds, minRefreshIntervalMs, timeoutMs, log } = options;
-  const client = new SecretsManagerClient({
-    region: options.region,
-    endpoint: options.endpoint,
-    credentials: options.credentials,
-    maxAttempts: 2,
-    // Options for the SDK's own NodeHttpHandler. Without throwOnRequestTimeout an overdue
-    // answer only logs a warning and the request waits on.
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-  });
-  const provider = new SharedRequestProvider(client, ttlSeconds * 1000, log);
+  const { ttlSeconds, minRefreshIntervalMs, log } = options;
+  const reader = options.extension ? extensionReader(options.extension, options.timeoutMs) : sdkReader(options);
+  const provider = new SharedRequestProvider(reader, ttlSeconds * 1000, log);
 
   return {
     async read(secretId, { fresh = false } = {}) {
@@ -64,22 +71,115 @@ export function secretsManagerStore(options: SecretsManagerStoreOptions): Secret
   };
 }
 
+/** GetSecretValue with the AWS SDK, imported (and its client built) on the first read. */
+function sdkReader(options: SecretsManagerStoreOptions): SecretReader {
+  const { timeoutMs } = options;
+  let loaded: Promise<{ sdk: typeof import('@aws-sdk/client-secrets-manager'); client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient }> | undefined;
+  let ServiceException: typeof SecretsManagerServiceException | undefined;
+  const load = () =>
+    (loaded ??= import('@aws-sdk/client-secrets-manager').then(
+      (sdk) => {
+        ServiceException = sdk.SecretsManagerServiceException;
+        const client = new sdk.SecretsManagerClient({
+          region: options.region,
+          endpoint: options.endpoint,
+          credentials: options.credentials,
+          maxAttempts: 2,
+          // Options for the SDK's own NodeHttpHandler. Without throwOnRequestTimeout an overdue
+          // answer only logs a warning and the request waits on.
+          requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+        });
+        return { sdk, client };
+      },
+      (error: unknown) => {
+        loaded = undefined; // a failed import is tried again on the next read
+        throw error;
+      },
+    ));
+  return {
+    async read(secretId) {
+      const { sdk, client } = await load();
+      const result = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
+      return result.SecretString ?? result.SecretBinary;
+    },
+    reasonOf(error) {
+      // The code Secrets Manager answered: ResourceNotFoundException, AccessDeniedException, …
+      if (ServiceException && error instanceof ServiceException) return error.name;
+      if ((error as { name?: unknown } | null)?.name === 'CredentialsProviderError') return 'no AWS credentials';
+      return transportReason(error);
+    },
+  };
+}
+
+/** The extension's HTTP interface; its answer to GetSecretValue is GetSecretValue's own JSON. */
+function extensionReader(extension: { url: string; sessionToken: string }, timeoutMs: number): SecretReader {
+  return {
+    async read(secretId) {
+      const response = await fetch(`${extension.url}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, {
+        headers: { 'X-Aws-Parameters-Secrets-Token': extension.sessionToken },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new ExtensionRefusal(response.status, text);
+      const body = JSON.parse(text) as { SecretString?: unknown; SecretBinary?: unknown };
+      if (typeof body.SecretString === 'string') return body.SecretString;
+      // SecretBinary is base64 in the JSON protocol.
+      return typeof body.SecretBinary === 'string' ? Buffer.from(body.SecretBinary, 'base64') : undefined;
+    },
+    reasonOf(error) {
+      if (error instanceof ExtensionRefusal) return error.message;
+      if (error instanceof SyntaxError) return 'extension answered no JSON';
+      return transportReason(error);
+    },
+  };
+}
+
+/** A non-200 answer of the extension: its status, and the error type Secrets Manager gave it, if any. */
+class ExtensionRefusal extends Error {
+  constructor(status: number, body: string) {
+    let type: unknown;
+    try {
+      type = (JSON.parse(body) as { __type?: unknown } | null)?.__type;
+    } catch {
+      type = undefined; // a plain-text refusal: the status says enough
+    }
+    // Only a short code-like type reaches the message (and the log), never the body itself.
+    super(`extension answered ${status}${typeof type === 'string' && /^[\w#.:-]{1,100}$/.test(type) ? ` (${type})` : ''}`);
+    this.name = 'ExtensionRefusal';
+  }
+}
+
 /**
- * `_get` is Powertools' documented extension point: every network read passes through it,
- * whether the cache expired or the caller forced it.
+ * A short reason for a failure below the service: a deadline, or the connection. Only the text
+ * depends on it (the status is 503 whatever it says).
  */
-class SharedRequestProvider extends SecretsProvider {
+function transportReason(error: unknown): string {
+  // Not `instanceof Error`: fetch's errors (TypeError, DOMException) may come from another realm.
+  if (typeof error !== 'object' || error === null) return 'unexpected error';
+  const { name, code, cause } = error as { name?: unknown; code?: unknown; cause?: { code?: unknown } };
+  // @smithy/node-http-handler's connect and answer deadlines, and AbortSignal.timeout's.
+  if (name === 'TimeoutError') return 'timed out';
+  const reason = code ?? cause?.code;
+  return typeof reason === 'string' ? `unreachable (${reason})` : 'unreachable';
+}
+
+/**
+ * Powertools' way to bring a store of one's own: BaseProvider keeps the cache (`maxAge`,
+ * `forceFetch`), and every network read passes through `_get`, whether the cache expired or the
+ * caller forced it.
+ */
+class SharedRequestProvider extends BaseProvider {
   /** When the latest request for each id started (successful or not). */
   readonly requestedAt = new Map<string, number>();
   readonly #inFlight = new Map<string, Promise<string | Uint8Array | undefined>>();
   readonly #lastGood = new Map<string, { value: string; until: number }>();
 
   constructor(
-    client: SecretsManagerClient,
+    private readonly reader: SecretReader,
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {
-    super({ awsSdkV3Client: client });
+    super({});
   }
 
   /** The last value read, if it is still within its TTL. */
@@ -88,18 +188,18 @@ class SharedRequestProvider extends SecretsProvider {
     return good && Date.now() < good.until ? good.value : undefined;
   }
 
-  protected override _get(secretId: string, options?: SecretsGetOptions): Promise<string | Uint8Array | undefined> {
+  protected override _get(secretId: string): Promise<string | Uint8Array | undefined> {
     let pending = this.#inFlight.get(secretId);
     if (!pending) {
       this.requestedAt.set(secretId, Date.now());
-      pending = super._get(secretId, options).then(
+      pending = this.reader.read(secretId).then(
         (value) => {
           if (typeof value === 'string') this.#lastGood.set(secretId, { value, until: Date.now() + this.ttlMs });
           return value;
         },
         (error: unknown) => {
-          const reason = reasonOf(error);
-          // The SDK's messages name the secret and the failure, never a value.
+          const reason = this.reader.reasonOf(error);
+          // The SDK's and fetch's messages name the secret and the failure, never a value.
           this.log.warn('secret read from Secrets Manager failed', { secretId, reason }, error);
           throw new SecretUnavailableError(secretId, reason, error);
         },
@@ -109,18 +209,8 @@ class SharedRequestProvider extends SecretsProvider {
     }
     return pending;
   }
-}
 
-/**
- * A short reason for the error message and the log. Only the text depends on it (the status is
- * 503 whatever it says), so the SDK's own error names are good enough here.
- */
-function reasonOf(error: unknown): string {
-  // The code Secrets Manager answered: ResourceNotFoundException, AccessDeniedException, …
-  if (error instanceof SecretsManagerServiceException) return error.name;
-  if (!(error instanceof Error)) return 'unexpected error';
-  if (error.name === 'TimeoutError') return 'timed out'; // @smithy/node-http-handler's connect and answer deadlines
-  if (error.name === 'CredentialsProviderError') return 'no AWS credentials';
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? `unreachable (${code})` : 'unreachable';
+  protected override _getMultiple(): Promise<undefined> {
+    throw new Error('Secrets Manager has no "get multiple"');
+  }
 }

@@ -202,8 +202,11 @@ export function createDatabase(options: DatabaseOptions): Database {
   };
 
   const send = async <R extends Row>(client: pg.Pool | pg.PoolClient, operation: string, text: string, values: readonly unknown[] = []) => {
-    const config = options.namedStatements ? { name: operation, text, values: [...values] } : { text, values: [...values] };
-    return (await client.query<R>(config)).rows;
+    // pg reads `values` and never changes them. An unnamed query goes as (text, values): a config
+    // object would be copied property by property (pg's cloneQueryConfig), ~3 µs per query.
+    const params = values as unknown[];
+    const result = options.namedStatements ? await client.query<R>({ name: operation, text, values: params }) : await client.query<R>(text, params);
+    return result.rows;
   };
   const run = async <R extends Row>(client: pg.PoolClient, operation: string, text: string, values?: readonly unknown[]): Promise<R[]> => {
     try {

@@ -1,4 +1,4 @@
-import type { AdminScopeReader, PolicyRepositories, PolicyStore } from '../../admin/ports.js';
+import type { AdminScopeReader, PolicyRepositories, PolicyStore, Repository, StoreConnection } from '../../admin/ports.js';
 import { postgresAuditLog } from './audit-log.js';
 import { postgresClients } from './client-repository.js';
 import type { Database, Queryable } from './database.js';
@@ -16,6 +16,12 @@ const repositories = (db: Queryable): PolicyRepositories => ({
   audit: postgresAuditLog(db),
   outbox: postgresOutbox(db),
   idempotency: postgresIdempotencyKeys(db),
+  use: (repository) => repository.build(db as unknown as StoreConnection),
+});
+
+/** A resource's repository (lib/admin/ports.ts `Repository`), built on whichever connection the store passes. */
+export const postgresRepository = <R>(build: (db: Queryable) => R): Repository<R> => ({
+  build: (connection) => build(connection as unknown as Queryable),
 });
 
 export function postgresPolicyStore(db: Database): PolicyStore {
