@@ -16,9 +16,12 @@
  *    inserting a subject_roles row checks its role (`FOR KEY SHARE`), and because a role change
  *    and an assignment of that role must not both compute claims from the other's old state;
  * 3. subjects (user mappings, and a client's subject row), by (tenant, subject), `FOR UPDATE`.
- *    A role update or delete locks every subject holding the role, sorted: the trigger's
- *    iam_refresh_claims (`ORDER BY s.tenant_id, s.subject … FOR UPDATE OF s`), and
- *    role.delete.lock_mappings before it touches them;
+ *    A role update or delete locks every subject holding the role, sorted: role.delete.lock_mappings
+ *    before it touches them (`FOR UPDATE`), and the read-model triggers' iam_claims_refresh
+ *    (`FOR NO KEY UPDATE`, in (tenant, subject) order: one probe per key for a handful of keys,
+ *    one sorted statement for a batch; rows this transaction wrote are skipped). Those triggers
+ *    take steps 1 and 2 first, sorted: the tenants `FOR SHARE`, and for new mappings their roles
+ *    `FOR SHARE` (migrations/1764300000000_set-based-claims.sql, 1764500000000_batch-claims-refresh.sql);
  * 4. the client row, `FOR UPDATE` (lib/adapters/postgres/client-repository.ts takes its subject
  *    row first); the IdP is called only after all of these;
  * 5. what the triggers write: subject_claims rows, each only under its subject's lock (or its

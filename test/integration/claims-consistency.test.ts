@@ -219,3 +219,71 @@ describe('subject_claims under bulk statements', () => {
     expect((await deadlocks()) - before).toBe(0);
   });
 });
+
+// More than 64 keys per statement take the set-based path of
+// migrations/1764500000000_batch-claims-refresh.sql; the tests above write a handful.
+describe('subject_claims under big batches', () => {
+  let db: Database;
+  const USERS = Array.from({ length: 20_000 }, (_, i) => `g${i}`);
+  const BOTH = USERS.slice(0, 6_000);
+  const apply = (...writes: BulkWrite[]) =>
+    db.transaction('test.big', async (tx) => {
+      for (const w of writes) await runBulkWrite(tx, w);
+    });
+  const claimsOf = (subject: string) =>
+    db.query<{ tenant_slug: string; roles: string[]; permissions: string[]; subject_type: string; is_home: boolean }>(
+      'test.claims_of',
+      `SELECT tenant_slug, claims::jsonb -> 'roles' AS roles, claims::jsonb -> 'permissions' AS permissions,
+              claims::jsonb ->> 'subject_type' AS subject_type, is_home
+         FROM subject_claims WHERE subject = $1 ORDER BY tenant_slug`,
+      [subject],
+    );
+
+  beforeAll(async () => {
+    db = await freshDatabase(2);
+    for (const slug of ['g-one', 'g-two']) await addTenant(db, slug);
+  });
+  afterAll(() => db.end());
+
+  it('equals a recompute after each statement of 20,000 memberships or mappings', async () => {
+    // 26,000 memberships (20,000 in one statement) and 46,000 mappings (40,000 in one) in one transaction.
+    await apply(
+      { op: 'add-roles', tenant: 'g-one', roles: ['r0', 'r1', 'r2'] },
+      { op: 'add-roles', tenant: 'g-two', roles: ['r0', 'r1'] },
+      { op: 'add-subjects', tenant: 'g-one', subjects: USERS, type: 'user' },
+      { op: 'add-subjects', tenant: 'g-two', subjects: BOTH, type: 'user' },
+      { op: 'map', tenant: 'g-one', subjects: USERS, roles: ['r0', 'r1'] },
+      { op: 'map', tenant: 'g-two', subjects: BOTH, roles: ['r1'] },
+    );
+    expect(await inconsistencies(db)).toEqual(EXACT);
+    expect((await db.query('test.rows', READ_MODEL)).length).toBe(26_000 + 1);
+    expect(await claimsOf('g1')).toEqual([
+      { tenant_slug: 'g-one', roles: ['r0', 'r1'], permissions: ['r0:read', 'r1:read'], subject_type: 'user', is_home: true },
+      { tenant_slug: 'g-two', roles: ['r1'], permissions: ['r1:read'], subject_type: 'user', is_home: false },
+    ]);
+
+    // A permission change reaching 20,000 holders, 10,000 mappings removed, then added back with
+    // a third role in another transaction, 8,000 users made clients (members of g-one only).
+    await apply({ op: 'set-permissions', tenant: 'g-one', roles: ['r0'], permissions: ['z:write', 'a:read'] });
+    expect(await inconsistencies(db)).toEqual(EXACT);
+    await apply({ op: 'unmap', tenant: 'g-one', subjects: USERS.slice(0, 10_000), roles: ['r0', 'r1'] });
+    expect(await inconsistencies(db)).toEqual(EXACT);
+    await apply(
+      { op: 'map', tenant: 'g-one', subjects: USERS.slice(0, 10_000), roles: ['r1', 'r2'] },
+      { op: 'set-type', tenant: 'g-one', subjects: USERS.slice(12_000), type: 'client' },
+    );
+    expect(await inconsistencies(db)).toEqual(EXACT);
+    expect(await claimsOf('g19999')).toEqual([
+      { tenant_slug: 'g-one', roles: ['r0', 'r1'], permissions: ['a:read', 'r1:read', 'z:write'], subject_type: 'client', is_home: true },
+    ]);
+
+    // 5,000 memberships removed, 3,000 of them in both tenants (those move home to g-two); then a suspension.
+    await apply({ op: 'remove-subjects', tenant: 'g-one', subjects: USERS.slice(3_000, 8_000) });
+    await apply({ op: 'set-status', tenants: ['g-two'], status: 'suspended' });
+    expect(await inconsistencies(db)).toEqual(EXACT);
+    expect(await claimsOf('g3000')).toEqual([
+      { tenant_slug: 'g-two', roles: ['r1'], permissions: ['r1:read'], subject_type: 'user', is_home: true },
+    ]);
+    expect((await db.query('test.rows', READ_MODEL)).length).toBe(26_000 - 5_000 + 1);
+  }, 600_000);
+});
