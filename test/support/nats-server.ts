@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type JsMsg, type NatsConnection } from 'nats.ws';
+import { connect, type NatsConnection } from 'nats.ws';
 import { waitForJetStream } from '../../lib/adapters/nats/jetstream-ready.js';
 import { ensureGlobalWebSocket } from '../../lib/adapters/nats/websocket.js';
 import { freePort } from './free-port.js';
@@ -123,22 +123,20 @@ export async function startNatsServer(options: { duplicateWindowMs?: number } = 
 }
 
 /** Reads the whole stream through an ephemeral ordered consumer. */
+/**
+ * Every message of the stream, in order, read by sequence number from the stream's own state:
+ * unlike a consumer's timed fetch, a busy machine cannot make it return fewer than are stored.
+ */
 async function readStream(nc: NatsConnection): Promise<StreamMessage[]> {
   const jsm = await nc.jetstreamManager();
-  const total = (await jsm.streams.info(EVENT_STREAM)).state.messages;
+  const { first_seq: first, last_seq: last, messages: total } = (await jsm.streams.info(EVENT_STREAM)).state;
+  if (total === 0) return [];
   const messages: StreamMessage[] = [];
-  if (total === 0) return messages;
-  const consumer = await nc.jetstream().consumers.get(EVENT_STREAM);
-  const batch = await consumer.fetch({ max_messages: total, expires: 2_000 });
-  for await (const msg of batch) {
-    messages.push(describe(msg));
-    if (messages.length === total) break;
+  for (let seq = first; seq <= last; seq += 1) {
+    const stored = await jsm.streams.getMessage(EVENT_STREAM, { seq }).catch(() => undefined); // a deleted sequence
+    if (stored) messages.push({ subject: stored.subject, msgId: stored.header?.get('Nats-Msg-Id'), seq: stored.seq, json: stored.json<Record<string, unknown>>() });
   }
   return messages;
-}
-
-function describe(msg: JsMsg): StreamMessage {
-  return { subject: msg.subject, msgId: msg.headers?.get('Nats-Msg-Id'), seq: msg.seq, json: msg.json<Record<string, unknown>>() };
 }
 
 async function jetStreamReady(url: string, exited: () => boolean, output: () => string): Promise<void> {
