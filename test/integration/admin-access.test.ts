@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { covers } from '../../lib/admin/explain.js';
-import { type AdminStack, ENRICH_KEY, startAdminStack } from '../support/admin-stack.js';
+import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
 import { addRole, mapSubject } from '../support/policy-fixture.js';
 import { expectProblem } from '../support/problem.js';
 
@@ -33,13 +33,8 @@ describe('access explained and who-has', () => {
   let machine: string;
 
   const enrich = async (subject: string, tenant: string) => {
-    const response = await fetch(`${stack.url}/system/enrich-token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': ENRICH_KEY },
-      body: JSON.stringify({ subject, tenant }),
-    });
-    const json = (await response.json()) as { type?: string };
-    return { status: response.status, type: response.status === 200 ? null : json.type };
+    const { status, json } = await stack.enrich(subject, tenant);
+    return { status, type: status === 200 ? null : (json as { type?: string }).type };
   };
   const holders = async (tenant: string, permission: string, persona: 'platformAdmin' | 'tenantAdmin' = 'tenantAdmin', limit = 100) => {
     const answer = await stack.call(persona, 'GET', `/tenants/${tenant}/permissions/${encodeURIComponent(permission)}/subjects?limit=${limit}`);

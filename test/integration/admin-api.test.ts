@@ -23,14 +23,7 @@ describe('admin API behaviours', () => {
   let stack: AdminStack;
   const admin = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => stack.call('platformAdmin', method, path, body, headers);
 
-  async function enrich(subject: string, tenant: string): Promise<{ status: number; json: any }> {
-    const response = await fetch(`${stack.url}/system/enrich-token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': ENRICH_KEY },
-      body: JSON.stringify({ subject, tenant }),
-    });
-    return { status: response.status, json: await response.json() };
-  }
+  const enrich = (subject: string, tenant: string) => stack.enrich(subject, tenant);
 
   async function tenantWith(slug: string, roles: Record<string, string[]>, users: Record<string, string[]> = {}): Promise<void> {
     expect((await admin('POST', '/tenants', { slug, name: slug })).status).toBe(201);

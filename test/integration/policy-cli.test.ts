@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse, stringify } from 'yaml';
 import { main } from '../../cli/policy/main.js';
-import { type AdminStack, ENRICH_KEY, startAdminStack } from '../support/admin-stack.js';
+import { type AdminStack, startAdminStack } from '../support/admin-stack.js';
 import { REPO_ROOT } from '../support/npm-start.js';
 
 interface Run {
@@ -47,14 +47,7 @@ describe('iam-policy against the admin API', () => {
     return path;
   };
 
-  async function enrich(subject: string, tenant: string): Promise<{ status: number; json: any }> {
-    const response = await fetch(`${stack.url}/system/enrich-token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': ENRICH_KEY },
-      body: JSON.stringify({ subject, tenant }),
-    });
-    return { status: response.status, json: await response.json() };
-  }
+  const enrich = (subject: string, tenant: string) => stack.enrich(subject, tenant);
 
   /** The audit trail's length: every write adds one entry, so an unchanged length means no write. */
   const auditLength = async () => (await stack.db.query('test.audit_count', "SELECT count(*)::int AS n FROM audit_log WHERE result = 'success'", []))[0]!.n as number;

@@ -29,6 +29,8 @@ export interface AdminStack {
   tenants: { acme: string; globex: string };
   headers(persona: Persona): Record<string, string>;
   call(persona: Persona, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  /** enrich-token's native call on the same front, with the stack's API key. */
+  enrich(subject: string, tenant: string): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,14 @@ export async function startAdminStack(env: Record<string, string> = {}): Promise
       });
       const text = await response.text();
       return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+    },
+    async enrich(subject, tenant) {
+      const response = await fetch(`${url}/system/enrich-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': ENRICH_KEY },
+        body: JSON.stringify({ subject, tenant }),
+      });
+      return { status: response.status, json: await response.json() };
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
