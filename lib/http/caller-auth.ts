@@ -23,8 +23,8 @@ export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>, options: {
   // learnt from timing, and every generated key has the same one (43 characters of base64url).
   // Hashing the presented key first would hide that too, at ~7 µs a call on the hot path.
   let known: { from: readonly string[]; keys: Buffer[] } = { from: [], keys: [] };
-  const matches = async (candidate: Buffer, fresh: boolean) => {
-    const keys = await (fresh ? apiKeys(FRESH) : apiKeys());
+  // Not async: the caller awaits the source once, not a promise of ours around it too.
+  const matches = (keys: readonly string[], candidate: Buffer) => {
     if (keys !== known.from) known = { from: keys, keys: keys.map((key) => Buffer.from(key, 'utf8')) };
     let match = false;
     for (const key of known.keys) match = (key.length === candidate.length && timingSafeEqual(key, candidate)) || match;
@@ -41,7 +41,7 @@ export function apiKeyOrIamCaller(apiKeys: Source<readonly string[]>, options: {
       );
     }
     const candidate = Buffer.from(presented, 'utf8');
-    if (!(await matches(candidate, false)) && !(await matches(candidate, true))) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
+    if (!matches(await apiKeys(), candidate) && !matches(await apiKeys(FRESH), candidate)) throw new UnauthorizedError('The X-API-Key header does not carry a valid key.', CHALLENGE);
   };
 }
 

@@ -50,6 +50,9 @@ export function readJsonBody(event: HttpEvent, maxBytes: number): unknown {
  * may be off, but JSON.parse then refuses the text anyway: every outcome is a 400.
  */
 export function scanJson(text: string, maxDepth: number): { tooDeep: boolean; nul: boolean } {
+  // The usual body has no `\u0000` anywhere and fewer brackets than the limit, the depth's upper
+  // bound: two native searches say so, without walking the text character by character.
+  if (!text.includes('\\u0000') && !hasMoreThan(text, maxDepth)) return CLEAN;
   let depth = 0;
   let nul = false;
   let inString = false;
@@ -71,6 +74,17 @@ export function scanJson(text: string, maxDepth: number): { tooDeep: boolean; nu
     }
   }
   return { tooDeep: false, nul };
+}
+
+const CLEAN = Object.freeze({ tooDeep: false, nul: false });
+
+/** Whether `text` holds more than `limit` opening brackets (`[` and `{`), inside strings or not. */
+function hasMoreThan(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) if (++count > limit) return true;
+  }
+  return false;
 }
 
 export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
