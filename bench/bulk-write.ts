@@ -4,7 +4,11 @@
  *   (a) by one INSERT … SELECT of `bulkRows` memberships (and one of their role mappings),
  *   (b) by `batches` transactions of `batchSize` memberships each (two statements per batch),
  *   (c) one membership per transaction (its subject row, then its 1–3 role mappings) for
- *       `singleSeconds` seconds.
+ *       `singleSeconds` seconds,
+ * and, for scale, the machine's floor for (a): the same statements with the read-model triggers
+ * disabled (foreign keys still checked), and with every trigger and foreign key off
+ * (session_replication_role = replica; it needs a superuser, else that floor is not measured).
+ * Both run in a transaction that is rolled back.
  * A membership is one `subjects` row; each holds 1–3 roles, and every 33rd subject is also a
  * member of a second tenant, as in workload.ts. Every write fires the triggers that keep
  * subject_claims and subject_homes current, in the writer's transaction, so these figures are
@@ -42,6 +46,10 @@ export interface BulkWriteResult {
   singleRow: WriteRate;
   /** DELETE of the bench tenants: every membership above goes by cascade. */
   cascadeDelete: WriteRate;
+  /** (a) with the read-model triggers disabled: the tables and their foreign keys. */
+  floorNoReadModel: WriteRate;
+  /** (a) with every trigger and foreign key off; undefined where the role may not do that. */
+  floorTablesOnly: WriteRate | undefined;
 }
 
 const ROLES = 10;
@@ -147,6 +155,26 @@ export async function measureBulkWrites(databaseUrl: string, options: BulkWriteO
     });
     report('(c) single-row transactions', singleRow);
 
+    // The floors write memberships no run above used, and roll them back.
+    const floorFrom = bulkRows + batches * batchSize + 10_000_000;
+    const floor = async (off: string) => {
+      await client.query('BEGIN');
+      try {
+        await client.query(off);
+        return await timed(() => writeRange(floorFrom, floorFrom + bulkRows));
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    };
+    // USER leaves the foreign keys' own triggers on.
+    const floorNoReadModel = await floor('ALTER TABLE subjects DISABLE TRIGGER USER; ALTER TABLE subject_roles DISABLE TRIGGER USER; ALTER TABLE subject_homes DISABLE TRIGGER USER');
+    report('floor: (a) without the read-model triggers', floorNoReadModel);
+    const floorTablesOnly = await floor('SET LOCAL session_replication_role = replica').catch((error: unknown) => {
+      progress(`floor: (a) without triggers and foreign keys not measured: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+    if (floorTablesOnly) report('floor: (a) without triggers and foreign keys', floorTablesOnly);
+
     const [{ n, m }] = (await client.query<{ n: number; m: number }>(
       `SELECT (SELECT count(*) FROM subjects s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug LIKE $1 || '-t%')::int AS n,
               (SELECT count(*) FROM subject_roles s JOIN tenants t ON t.id = s.tenant_id WHERE t.slug LIKE $1 || '-t%')::int AS m`,
@@ -157,7 +185,7 @@ export async function measureBulkWrites(databaseUrl: string, options: BulkWriteO
       return [n, m] as const;
     });
     report('cascade DELETE of the bench tenants', cascadeDelete);
-    return { insertSelect, batched, singleRow, cascadeDelete };
+    return { insertSelect, batched, singleRow, cascadeDelete, floorNoReadModel, floorTablesOnly };
   } finally {
     await client.query(`DELETE FROM tenants WHERE slug LIKE $1 || '-t%'`, [prefix]).catch(() => undefined);
     await client.end();
@@ -167,7 +195,7 @@ export async function measureBulkWrites(databaseUrl: string, options: BulkWriteO
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const url = process.argv[2] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/iam_bench';
   const result = await measureBulkWrites(url, { progress: (line) => process.stderr.write(`${line}\n`) });
-  const rows = Object.entries(result).map(([name, r]: [string, WriteRate]) =>
-    `${name.padEnd(14)} ${String(r.memberships).padStart(8)} memberships ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.membershipsPerSecond).toLocaleString('en-US').padStart(9)} memberships/s`);
+  const rows = Object.entries(result).filter((entry): entry is [string, WriteRate] => entry[1] !== undefined).map(([name, r]) =>
+    `${name.padEnd(18)} ${String(r.memberships).padStart(8)} memberships ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.membershipsPerSecond).toLocaleString('en-US').padStart(9)} memberships/s`);
   process.stdout.write(`${rows.join('\n')}\n`);
 }

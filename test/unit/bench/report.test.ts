@@ -103,6 +103,22 @@ describe('evaluateTargets', () => {
     expect(byTarget(results({ bulk: [] })).bulkWrites.status).toBe('NOT MEASURED');
   });
 
+  it('reports the floors beside bulk writes but never judges them', () => {
+    const r = results({
+      bulk: [
+        bulk('1m', 'one statement', 5_000),
+        bulk('1m', 'floor: no read model', 12_000),
+        bulk('1m', 'floor: tables only', 24_000),
+        bulk('3m', 'floor: tables only', 21_000),
+      ],
+    });
+    expect(byTarget(r).bulkWrites).toEqual(expect.objectContaining({
+      status: 'MISSED',
+      figure: 'slowest 5,000/s (1m, one statement); 1 of 1 below; the tables alone, no trigger or foreign key, at most 24,000/s (1m)',
+    }));
+    expect(formatReport(r)).toMatch(/1m\s+floor: tables only\s+24,000 memberships\/s/);
+  });
+
   it('holds admin list pages to p99 50 ms; a read that is not a list does not count', () => {
     expect(byTarget(results()).adminLists.figure).toBe('slowest p99 20.00 ms (users, page 1000); 2 pages measured');
     const r = results();
