@@ -30,8 +30,9 @@ export const postgresAccessReader = postgresRepository<AccessReader>((db) => ({
   },
   async holders(tenantId, permission, page) {
     // The tenant's granting roles (a handful), then each one's first subjects after the cursor
-    // from the (role_id, subject) index: a page costs (granting roles × limit) index entries,
-    // however many subjects the tenant has (migrations/1764400000000_subject-roles-by-role.sql).
+    // from the (role_id, subject COLLATE "C") index: a page costs (granting roles × limit) index
+    // entries, however many subjects the tenant has. Pages go in byte order, the index's
+    // (migrations/1764600000000_subject-roles-by-role-bytewise.sql says why).
     const rows = await db.query<{ subject: string; subject_type: SubjectType; roles: string[] }>(
       'access.holders',
       `WITH granting AS (
@@ -41,14 +42,14 @@ export const postgresAccessReader = postgresRepository<AccessReader>((db) => ({
          SELECT x.subject, g.name FROM granting g
          CROSS JOIN LATERAL (
            SELECT sr.subject FROM subject_roles sr
-            WHERE sr.role_id = g.id AND ($3::text IS NULL OR sr.subject > $3)
-            ORDER BY sr.subject LIMIT $4
+            WHERE sr.role_id = g.id AND ($3::text IS NULL OR sr.subject COLLATE "C" > $3)
+            ORDER BY sr.subject COLLATE "C" LIMIT $4
          ) x
        )
        SELECT h.subject, s.subject_type, array_agg(h.name ORDER BY h.name) AS roles
          FROM held h JOIN subjects s ON s.tenant_id = $1 AND s.subject = h.subject
         GROUP BY h.subject, s.subject_type
-        ORDER BY h.subject LIMIT $4`,
+        ORDER BY h.subject COLLATE "C" LIMIT $4`,
       [tenantId, permission, page.after ?? null, page.limit + 1],
     );
     return toPage(rows, page, (r): Holder => ({ subject: r.subject, subjectType: r.subject_type, roles: r.roles }), (h) => h.subject);

@@ -42,13 +42,18 @@ describe('contract migrations', () => {
   // may use: such a migration must say which releases it breaks (statements inside a DO block,
   // like the guarded repair of 1764000000010, are not seen here and are reviewed by hand).
   // Triggers and trigger functions are not used by running code, only fired by the database:
-  // replacing them (1764300000000's set-based read model) narrows nothing a release calls.
+  // replacing them (1764300000000's set-based read model) narrows nothing a release calls. Nor
+  // does dropping an index that is not unique: no release names one, and its queries still run
+  // (a unique index can back an ON CONFLICT or a guarantee the code relies on: that one narrows).
   const sqlOf = (file: string) => readFileSync(`${MIGRATIONS_DIR}/${file}`, 'utf8');
   const triggerFunctions = new Set(
     files.flatMap((f) => [...sqlOf(f.file).matchAll(/CREATE (?:OR REPLACE )?FUNCTION (\w+)\([^)]*\)\s+RETURNS trigger\b/gi)].map((m) => m[1]!)),
   );
+  const uniqueIndexes = new Set(files.flatMap((f) => [...sqlOf(f.file).matchAll(/CREATE UNIQUE INDEX (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1]!)));
   const narrows = (statement: string) => {
     if (/^DROP TRIGGER /.test(statement)) return false;
+    const index = /^DROP INDEX (?:IF EXISTS )?(\w+)/.exec(statement);
+    if (index) return uniqueIndexes.has(index[1]!);
     const dropped = /^DROP FUNCTION (\w+)/.exec(statement);
     if (dropped) return !triggerFunctions.has(dropped[1]!);
     return /^(DROP |ALTER TABLE .*\b(DROP|RENAME)\b|ALTER TABLE .*\bALTER COLUMN .*\b(TYPE|SET NOT NULL)\b)/.test(statement);
@@ -61,6 +66,8 @@ describe('contract migrations', () => {
     expect(narrows('DROP FUNCTION iam_claims_home();')).toBe(false);
     expect(narrows('DROP TRIGGER subject_claims_home ON subject_claims;')).toBe(false);
     expect(narrows('DROP TABLE tenants;')).toBe(true);
+    expect(narrows('DROP INDEX subject_roles_role_idx;')).toBe(false);
+    expect(narrows('DROP INDEX subject_claims_lookup_idx;')).toBe(true);
   });
 
   it('include every migration whose up section drops, renames or changes a type', () => {
