@@ -121,7 +121,8 @@ export async function sweep(): Promise<number> {
             const row = await runner.inProcessCase(WORKER_CASE[name], label, db.databaseUrl, w, concurrency);
             if (row.errors > 0) errors.push(`${row.label}: ${row.errors} errors: ${row.errorSamples.join(' | ')}`);
             throughputs.set(name, [...(throughputs.get(name) ?? []), row.reqPerSec]);
-            if (!(row.reqPerSec <= (best.get(name)?.reqPerSec ?? -1))) best.set(name, row);
+            const kept = best.get(name);
+            if (!kept || row.reqPerSec > kept.reqPerSec) best.set(name, row);
           } catch (error) {
             errors.push(`${w.name} @${concurrency} ${name}: ${error instanceof Error ? error.message : String(error)}`);
           }
