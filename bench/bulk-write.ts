@@ -83,11 +83,12 @@ export async function measureBulkWrites(databaseUrl: string, options: BulkWriteO
   const prefix = `bulkw-${randomBytes(3).toString('hex')}`;
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'iam-bench-bulk-write' });
   await client.connect();
-  const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
+  /** `work` in a transaction, committed (or, for a floor, rolled back) once it has run. */
+  const inTransaction = async <T>(work: () => Promise<T>, end: 'COMMIT' | 'ROLLBACK' = 'COMMIT'): Promise<T> => {
     await client.query('BEGIN');
     try {
       const result = await work();
-      await client.query('COMMIT');
+      await client.query(end);
       return result;
     } catch (error) {
       await client.query('ROLLBACK');
@@ -157,15 +158,11 @@ export async function measureBulkWrites(databaseUrl: string, options: BulkWriteO
 
     // The floors write memberships no run above used, and roll them back.
     const floorFrom = bulkRows + batches * batchSize + 10_000_000;
-    const floor = async (off: string) => {
-      await client.query('BEGIN');
-      try {
+    const floor = (off: string) =>
+      inTransaction(async () => {
         await client.query(off);
-        return await timed(() => writeRange(floorFrom, floorFrom + bulkRows));
-      } finally {
-        await client.query('ROLLBACK');
-      }
-    };
+        return timed(() => writeRange(floorFrom, floorFrom + bulkRows));
+      }, 'ROLLBACK');
     // USER leaves the foreign keys' own triggers on.
     const floorNoReadModel = await floor('ALTER TABLE subjects DISABLE TRIGGER USER; ALTER TABLE subject_roles DISABLE TRIGGER USER; ALTER TABLE subject_homes DISABLE TRIGGER USER');
     report('floor: (a) without the read-model triggers', floorNoReadModel);

@@ -81,9 +81,8 @@ const CLEAN = Object.freeze({ tooDeep: false, nul: false });
 /** Whether `text` holds more than `limit` opening brackets (`[` and `{`), inside strings or not. */
 function hasMoreThan(text: string, limit: number): boolean {
   let count = 0;
-  for (const bracket of ['{', '[']) {
-    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) if (++count > limit) return true;
-  }
+  for (let at = text.indexOf('{'); at >= 0; at = text.indexOf('{', at + 1)) if (++count > limit) return true;
+  for (let at = text.indexOf('['); at >= 0; at = text.indexOf('[', at + 1)) if (++count > limit) return true;
   return false;
 }
 
